@@ -74,7 +74,8 @@ std::vector<CanonicalHeader> CanonicalHeaders(const HttpHeaders& headers) {
     AppendCanonicalValue(h.value, header.value);
     out.push_back(std::move(h));
   }
-  std::stable_sort(out.begin(), out.end(),
+  // Names are unique after merging, so an unstable sort is enough.
+  std::sort(out.begin(), out.end(),
                    [](const CanonicalHeader& a, const CanonicalHeader& b) { return a.name < b.name; });
   return out;
 }
@@ -162,6 +163,20 @@ std::string BuildCanonicalRequest(const HttpRequest& request, const SigningParam
   return out;
 }
 
+std::string BuildStringToSign(const std::string& canonical_request, const SigningParams& params,
+                              const std::string& amz_date) {
+  std::string out;
+  out.reserve(160);
+  out += kAlgorithm;
+  out += '\n';
+  out += amz_date;
+  out += '\n';
+  out += Scope(amz_date.substr(0, 8), params);
+  out += '\n';
+  out += Sha256Hex(canonical_request);
+  return out;
+}
+
 bool HasHost(const std::vector<CanonicalHeader>& headers) {
   return std::any_of(headers.begin(), headers.end(),
                      [](const CanonicalHeader& h) { return h.name == "host"; });
@@ -186,12 +201,37 @@ SigningParams SigningParams::ForS3(std::string region, SystemTime time) {
 }
 
 std::string FormatAmzDate(SystemTime time) {
-  std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[20];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
+  // Civil date from days since the epoch (Howard Hinnant's algorithm): gmtime_r takes the
+  // time-zone lock and strftime parses a format, which showed up in every signature.
+  int64_t seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+  int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
+  int64_t rest = seconds - days * 86400;
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  int64_t doe = days - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  char buf[17];
+  auto put = [&](int pos, int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, year, 4);
+  put(4, month, 2);
+  put(6, day, 2);
+  buf[8] = 'T';
+  put(9, rest / 3600, 2);
+  put(11, rest % 3600 / 60, 2);
+  put(13, rest % 60, 2);
+  buf[15] = 'Z';
+  return std::string(buf, 16);
 }
 
 std::string SigV4Signer::CanonicalRequest(const HttpRequest& request, const SigningParams& params,
@@ -206,17 +246,7 @@ std::string SigV4Signer::CanonicalRequest(const HttpRequest& request, const Sign
 
 std::string SigV4Signer::StringToSign(const std::string& canonical_request,
                                       const SigningParams& params) {
-  std::string amz_date = FormatAmzDate(params.time);
-  std::string out;
-  out.reserve(160);
-  out += kAlgorithm;
-  out += '\n';
-  out += amz_date;
-  out += '\n';
-  out += Scope(amz_date.substr(0, 8), params);
-  out += '\n';
-  out += Sha256Hex(canonical_request);
-  return out;
+  return BuildStringToSign(canonical_request, params, FormatAmzDate(params.time));
 }
 
 Sha256Digest SigV4Signer::SigningKey(const std::string& secret, const std::string& date,
@@ -269,7 +299,7 @@ Result<SigningResult> SigV4Signer::SignHeaders(HttpRequest& request,
   result.signed_headers = SignedHeaderNames(headers);
   result.canonical_request =
       BuildCanonicalRequest(request, params, headers, result.signed_headers, *payload_hash);
-  result.string_to_sign = StringToSign(result.canonical_request, params);
+  result.string_to_sign = BuildStringToSign(result.canonical_request, params, amz_date);
   std::string date = amz_date.substr(0, 8);
   Sha256Digest key = SigningKey(credentials.secret_access_key, date, params.region, params.service);
   result.signature = HexEncode(HmacSha256(
@@ -328,7 +358,7 @@ Result<SigningResult> SigV4Signer::Presign(HttpRequest& request, const Credentia
 
   result.canonical_request =
       BuildCanonicalRequest(request, params, headers, result.signed_headers, *payload_hash);
-  result.string_to_sign = StringToSign(result.canonical_request, params);
+  result.string_to_sign = BuildStringToSign(result.canonical_request, params, amz_date);
   Sha256Digest key = SigningKey(credentials.secret_access_key, date, params.region, params.service);
   result.signature = HexEncode(HmacSha256(
       std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
