@@ -279,6 +279,10 @@ Result<SigningResult> SigV4Signer::SignHeaders(HttpRequest& request,
   }
   auto payload_hash = PayloadHash(request, params);
   if (!payload_hash.ok()) return payload_hash.error();
+  // Checked before the request is touched, so a refused request is left as it was.
+  if (FindHeader(request.headers, "host") == nullptr) {
+    return Error::InvalidArgument("cannot sign a request without a Host header");
+  }
 
   std::string amz_date = FormatAmzDate(params.time);
   RemoveHeader(request.headers, "authorization");

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "lib/client_context.h"
 #include "lib/ecs_client.h"
 #include "lib/s3_client.h"
 #include "lib/sqs_client.h"
 #include "lib/sts_client.h"
+#include "tests/support/loopback_http_server.h"
 #include "tests/support/peers.h"
 
 namespace sluice {
@@ -144,6 +147,49 @@ TEST_F(SignedMotoTest, SqsCreateQueueAndSend) {
   auto id = (*sqs)->SendMessage(*url, R"({"hello":"world & friends"})");
   ASSERT_TRUE(id.ok()) << id.error().ToString();
   EXPECT_FALSE(id->empty());
+}
+
+// What a Fargate task does: the default chain finds no keys, asks the container credentials
+// endpoint (a loopback stand-in for 169.254.170.2, serving the moto user's key with a session
+// expiry) with the task's authorization token, and the calls signed with them pass moto's
+// signature check.
+TEST_F(SignedMotoTest, ContainerCredentialsFromTheDefaultChainSignRealCalls) {
+  const Credentials& key = moto_->credentials();
+  std::string body = nlohmann::json{{"AccessKeyId", key.access_key_id},
+                                    {"SecretAccessKey", key.secret_access_key},
+                                    {"Token", ""},
+                                    {"Expiration", "2099-01-01T00:00:00Z"}}
+                         .dump();
+  testing::LoopbackHttpServer endpoint(testing::Script({{.status = 200, .body = body}}));
+  std::string dir = testing::MakeTempDir("sluice-ecs-creds-");
+  MapEnvironment env{{"HOME", dir},
+                     {"AWS_CONFIG_FILE", dir + "/none"},
+                     {"AWS_SHARED_CREDENTIALS_FILE", dir + "/none"},
+                     {"AWS_EC2_METADATA_DISABLED", "true"},
+                     {"AWS_REGION", "us-east-1"},
+                     {"AWS_ENDPOINT_URL", moto_->endpoint()},
+                     {"AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.endpoint() + "/v2/credentials/abc"},
+                     {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "task-token-1"}};
+  ClientOptions options;
+  options.env = &env;
+  auto context = MakeClientContext(options);
+  ASSERT_TRUE(context.ok()) << context.error().ToString();
+  auto client = ServiceClient::Make(*context, kSts);
+  ASSERT_TRUE(client.ok());
+  auto id = StsClient(*client).GetCallerIdentity();
+  ASSERT_TRUE(id.ok()) << id.error().ToString();
+  EXPECT_NE(id->arn.find("user/sluice-test"), std::string::npos) << id->arn;
+  auto s3 = S3Client::Make(*context);
+  ASSERT_TRUE(s3.ok());
+  ASSERT_TRUE((*s3)->CreateBucket("from-container-credentials").ok());
+
+  // Fetched once and cached across both services' calls; the token went along.
+  auto requests = endpoint.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].path, "/v2/credentials/abc");
+  ASSERT_NE(requests[0].Header("authorization"), nullptr);
+  EXPECT_EQ(*requests[0].Header("authorization"), "task-token-1");
+  testing::RemoveTree(dir);
 }
 
 TEST_F(SignedMotoTest, WrongSecretIsRefusedWithAClearMessage) {
