@@ -32,6 +32,10 @@ inline constexpr std::string_view kNotConfiguredPrefix = "not configured: ";
 Error NotConfigured(std::string what_was_looked_for);
 bool IsNotConfigured(const Error& error);
 
+// A source that always answers `error`: what a misconfigured or absent source resolves to, so
+// the problem surfaces when credentials are needed, in the chain's list of what was tried.
+std::shared_ptr<CredentialsProvider> FailingCredentials(Error error, std::string name);
+
 // AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN). One set without the other
 // is an error, not a fall-through: a half-exported pair is a mistake the user wants to hear of.
 std::shared_ptr<CredentialsProvider> EnvironmentCredentials(const Environment* env);

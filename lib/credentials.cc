@@ -17,7 +17,22 @@ class StaticProvider : public CredentialsProvider {
   Credentials credentials_;
 };
 
+class FailingProvider : public CredentialsProvider {
+ public:
+  FailingProvider(Error error, std::string name) : error_(std::move(error)), name_(std::move(name)) {}
+  Result<Credentials> Resolve() override { return error_; }
+  std::string Name() const override { return name_; }
+
+ private:
+  Error error_;
+  std::string name_;
+};
+
 }  // namespace
+
+std::shared_ptr<CredentialsProvider> FailingCredentials(Error error, std::string name) {
+  return std::make_shared<FailingProvider>(std::move(error), std::move(name));
+}
 
 std::shared_ptr<CredentialsProvider> StaticCredentials(Credentials credentials) {
   return std::make_shared<StaticProvider>(std::move(credentials));

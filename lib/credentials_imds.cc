@@ -105,6 +105,14 @@ class InstanceMetadataProvider : public CredentialsProvider {
     if (!roles.ok()) return Unreachable(endpoint, roles.error());
     if (roles->status == 401 && *token) *unauthorized = true;
     if (roles->status == 404) return NoRole(endpoint);
+    if (!*token && (roles->status == 401 || roles->status == 403)) {
+      // Both the token PUT and the IMDSv1 GET refused: a network proxy or firewall answering
+      // for 169.254.169.254, not an instance's metadata service, so there is nothing here.
+      return NotConfigured("EC2 instance metadata at " + endpoint.Endpoint() +
+                           " (IMDSv2 and IMDSv1 both refused with HTTP " +
+                           std::to_string(roles->status) + ": not an EC2 instance, or a proxy "
+                           "answers for it)");
+    }
     if (!IsSuccess(roles->status)) return StatusError(endpoint, "GET", roles_path, roles->status);
     std::string_view listing = roles->body;
     std::string role = Trim(listing.substr(0, listing.find('\n')));

@@ -55,16 +55,6 @@ class AssumeRoleProvider : public CredentialsProvider {
   CredentialsContext context_;
 };
 
-class FailedProvider : public CredentialsProvider {
- public:
-  explicit FailedProvider(Error error) : error_(std::move(error)) {}
-  Result<Credentials> Resolve() override { return error_; }
-  std::string Name() const override { return "profile"; }
-
- private:
-  Error error_;
-};
-
 class ProfileProvider : public CredentialsProvider {
  public:
   explicit ProfileProvider(const CredentialsContext& context) : context_(context) {}
@@ -81,7 +71,7 @@ class ProfileProvider : public CredentialsProvider {
 
  private:
   std::shared_ptr<CredentialsProvider> Fail(std::string message) {
-    return std::make_shared<FailedProvider>(Error::Credentials(std::move(message)));
+    return FailingCredentials(Error::Credentials(std::move(message)), "profile");
   }
 
   std::shared_ptr<CredentialsProvider> Build(const std::string& name, std::set<std::string>& visited,
@@ -89,8 +79,9 @@ class ProfileProvider : public CredentialsProvider {
     const Profile* profile = context_.config ? context_.config->FindProfile(name) : nullptr;
     if (profile == nullptr) {
       if (!is_source) {
-        return std::make_shared<FailedProvider>(
-            NotConfigured("no profile \"" + name + "\" in the shared config or credentials file"));
+        return FailingCredentials(
+            NotConfigured("no profile \"" + name + "\" in the shared config or credentials file"),
+            "profile " + name);
       }
       return Fail("source_profile \"" + name + "\" is not in the shared config or credentials file");
     }
@@ -128,8 +119,9 @@ class ProfileProvider : public CredentialsProvider {
                   " --format process` to it, or export the keys");
     }
     if (!is_source) {
-      return std::make_shared<FailedProvider>(
-          NotConfigured(label + " has no credentials (no keys, role_arn or credential_process)"));
+      return FailingCredentials(
+          NotConfigured(label + " has no credentials (no keys, role_arn or credential_process)"),
+          label);
     }
     return Fail("source " + label + " has no credentials (no keys, role_arn or credential_process)");
   }

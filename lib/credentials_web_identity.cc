@@ -60,16 +60,6 @@ class WebIdentityProvider : public CredentialsProvider {
   Clock* clock_;
 };
 
-class NotConfiguredProvider : public CredentialsProvider {
- public:
-  explicit NotConfiguredProvider(Error error) : error_(std::move(error)) {}
-  Result<Credentials> Resolve() override { return error_; }
-  std::string Name() const override { return "web identity"; }
-
- private:
-  Error error_;
-};
-
 }  // namespace
 
 std::shared_ptr<CredentialsProvider> WebIdentityCredentials(
@@ -82,15 +72,17 @@ std::shared_ptr<CredentialsProvider> EnvironmentWebIdentityCredentials(
   auto file = env->GetNonEmpty("AWS_WEB_IDENTITY_TOKEN_FILE");
   auto role = env->GetNonEmpty("AWS_ROLE_ARN");
   if (!file && !role) {
-    return std::make_shared<NotConfiguredProvider>(
-        NotConfigured("AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN unset"));
+    return FailingCredentials(NotConfigured("AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN unset"),
+                              "web identity");
   }
   if (!file || !role) {
     // The SDKs skip web identity then (AWS_ROLE_ARN alone has other uses); the chain's final
     // error still shows the half-set pair.
-    return std::make_shared<NotConfiguredProvider>(NotConfigured(
-        std::string(file ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN") + " is set but " +
-        (file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE") + " is not"));
+    return FailingCredentials(
+        NotConfigured(std::string(file ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN") +
+                      " is set but " + (file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE") +
+                      " is not"),
+        "web identity");
   }
   WebIdentitySettings settings{*file, *role, env->GetNonEmpty("AWS_ROLE_SESSION_NAME").value_or("")};
   return WebIdentityCredentials(std::move(settings), std::move(make_sts), clock);

@@ -10,17 +10,12 @@
 
 #include "lib/credential_sources.h"
 #include "lib/time_format.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/child_process.h"
 
 namespace sluice {
 namespace {
 
-class FakeClock : public Clock {
- public:
-  SystemTime Now() override { return now; }
-  void SleepFor(std::chrono::milliseconds d) override { now += d; }
-  SystemTime now = *ParseIso8601("2026-01-01T00:00:00Z");
-};
 
 // Records what the credential sources ask STS and answers with numbered credentials.
 class ScriptedSts : public StsApi {
@@ -95,7 +90,7 @@ class CredentialsTest : public ::testing::Test {
   std::string dir_;
   MapEnvironment env_;
   SharedConfig config_;
-  FakeClock clock_;
+  testing::FakeClock clock_;
   std::shared_ptr<std::vector<ScriptedSts::Call>> sts_calls_ =
       std::make_shared<std::vector<ScriptedSts::Call>>();
   std::optional<Error> sts_fail_;
@@ -334,7 +329,7 @@ class CountingProvider : public CredentialsProvider {
 };
 
 TEST(CachingCredentialsTest, RefreshesFiveMinutesBeforeExpiry) {
-  FakeClock clock;
+  testing::FakeClock clock;
   auto inner = std::make_shared<CountingProvider>();
   inner->expiration = clock.now + std::chrono::hours(1);
   auto cached = CachingCredentials(inner, &clock);
@@ -349,7 +344,7 @@ TEST(CachingCredentialsTest, RefreshesFiveMinutesBeforeExpiry) {
 }
 
 TEST(CachingCredentialsTest, LongTermKeysAreFetchedOnce) {
-  FakeClock clock;
+  testing::FakeClock clock;
   auto inner = std::make_shared<CountingProvider>();
   auto cached = CachingCredentials(inner, &clock);
   for (int i = 0; i < 5; ++i) {
@@ -360,7 +355,7 @@ TEST(CachingCredentialsTest, LongTermKeysAreFetchedOnce) {
 }
 
 TEST(CachingCredentialsTest, FailedRefreshKeepsValidCredentialsThenGivesUpAtExpiry) {
-  FakeClock clock;
+  testing::FakeClock clock;
   auto inner = std::make_shared<CountingProvider>();
   inner->expiration = clock.now + std::chrono::hours(1);
   auto cached = CachingCredentials(inner, &clock);
@@ -375,7 +370,7 @@ TEST(CachingCredentialsTest, FailedRefreshKeepsValidCredentialsThenGivesUpAtExpi
 }
 
 TEST(CachingCredentialsTest, ShortLivedCredentialsAreNotFetchedOnEveryCall) {
-  FakeClock clock;
+  testing::FakeClock clock;
   auto inner = std::make_shared<CountingProvider>();
   inner->expiration = clock.now + std::chrono::minutes(2);  // shorter than the 5 min margin
   auto cached = CachingCredentials(inner, &clock);

@@ -382,6 +382,18 @@ TEST_F(InstanceMetadataCredentialsTest, InstanceWithoutARoleIsNotConfigured) {
   }
 }
 
+// Seen on this project's sandboxes: a proxy answers every request for 169.254.169.254 with 403.
+// That is no instance at all, so the chain goes on to list what it tried.
+TEST_F(InstanceMetadataCredentialsTest, ProxyRefusingBothVersionsIsNotConfigured) {
+  LoopbackHttpServer server(testing::Script({{.status = 403, .body = "resolve_deny"}}));
+  auto credentials = Provider(server)->Resolve();
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_TRUE(IsNotConfigured(credentials.error())) << credentials.error().ToString();
+  EXPECT_NE(credentials.error().message.find("IMDSv2 and IMDSv1 both refused with HTTP 403"),
+            std::string::npos)
+      << credentials.error().message;
+}
+
 TEST_F(InstanceMetadataCredentialsTest, CodeOtherThanSuccessIsAnError) {
   FakeImds imds;
   imds.credentials =

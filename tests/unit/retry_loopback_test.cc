@@ -8,6 +8,7 @@
 #include "lib/s3_client.h"
 #include "lib/service_client.h"
 #include "lib/time_format.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/loopback_http_server.h"
 
 namespace sluice {
@@ -16,16 +17,6 @@ namespace {
 using testing::LoopbackHttpServer;
 using testing::ScriptedResponse;
 
-class RecordingClock : public Clock {
- public:
-  SystemTime Now() override { return now; }
-  void SleepFor(std::chrono::milliseconds d) override {
-    sleeps.push_back(d);
-    now += d;
-  }
-  SystemTime now = *ParseIso8601("2026-11-23T10:00:00Z");
-  std::vector<std::chrono::milliseconds> sleeps;
-};
 
 class RetryLoopbackTest : public ::testing::Test {
  protected:
@@ -62,7 +53,7 @@ class RetryLoopbackTest : public ::testing::Test {
 
   MapEnvironment env_{{"HOME", "/nonexistent"}, {"AWS_CONFIG_FILE", "/nonexistent/c"},
                       {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/k"}};
-  RecordingClock clock_;
+  testing::FakeClock clock_{"2026-11-23T10:00:00Z"};
 };
 
 ScriptedResponse Ok() { return {.status = 200, .body = R"({"clusterArns":["arn:c"]})"}; }

@@ -10,6 +10,7 @@
 
 #include "lib/json_protocol.h"
 #include "lib/time_format.h"
+#include "tests/support/fake_clock.h"
 
 namespace sluice {
 namespace {
@@ -32,16 +33,6 @@ class ScriptedHttp : public HttpClient {
   std::deque<Result<HttpResponse>> script_;
 };
 
-class StepClock : public Clock {
- public:
-  SystemTime Now() override { return now; }
-  void SleepFor(std::chrono::milliseconds d) override {
-    sleeps.push_back(d);
-    now += d;
-  }
-  SystemTime now = *ParseIso8601("2024-03-01T12:00:00Z");
-  std::vector<std::chrono::milliseconds> sleeps;
-};
 
 class ServiceClientTest : public ::testing::Test {
  protected:
@@ -68,7 +59,7 @@ class ServiceClientTest : public ::testing::Test {
 
   MapEnvironment env_{{"HOME", "/nonexistent"}, {"AWS_CONFIG_FILE", "/nonexistent/c"},
                       {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/k"}};
-  StepClock clock_;
+  testing::FakeClock clock_{"2024-03-01T12:00:00Z"};
   std::shared_ptr<ScriptedHttp> http_ = std::make_shared<ScriptedHttp>();
 };
 
