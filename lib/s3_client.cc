@@ -225,4 +225,22 @@ Status S3Client::DeleteObject(const std::string& bucket, const std::string& key)
   return Status::Ok();
 }
 
+Status S3Client::HeadBucket(const std::string& bucket) {
+  auto response = client_->Call("HeadBucket", Request("HEAD", bucket, ""));
+  if (!response.ok()) {
+    Error e = response.error();
+    if (e.http_status == 404) {
+      e.code = "NoSuchBucket";
+      e.message = "bucket " + bucket + " does not exist (check the name, the region and the "
+                  "endpoint)";
+    } else if (e.http_status == 403) {
+      e.code = "AccessDenied";
+      e.message = "no permission to read bucket " + bucket + " (s3:ListBucket) with the "
+                  "credentials in use";
+    }
+    return e;
+  }
+  return Status::Ok();
+}
+
 }  // namespace sluice

@@ -77,6 +77,9 @@ class S3Client {
   // Every object under a prefix, following continuation tokens.
   Result<std::vector<S3Object>> ListAllObjects(const std::string& bucket, const std::string& prefix);
   Status DeleteObject(const std::string& bucket, const std::string& key);
+  // Whether the bucket exists and may be read: a HEAD on a missing object cannot tell a missing
+  // bucket from a missing key (neither has a body), this can.
+  Status HeadBucket(const std::string& bucket);
 
   ServiceClient& service() { return *client_; }
 

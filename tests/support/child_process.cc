@@ -68,9 +68,22 @@ bool ChildProcess::Running() {
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
     reaped_ = true;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return false;
   }
   return true;
+}
+
+std::optional<int> ChildProcess::Wait(int timeout_ms) {
+  for (int waited = 0; Running(); waited += 20) {
+    if (waited >= timeout_ms) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return exit_code_;
+}
+
+void ChildProcess::Signal(int signal) {
+  if (!reaped_) kill(pid_, signal);
 }
 
 void ChildProcess::Stop() {
@@ -84,6 +97,7 @@ void ChildProcess::Stop() {
   int status = 0;
   waitpid(pid_, &status, 0);
   reaped_ = true;
+  exit_code_ = 128 + SIGKILL;
 }
 
 std::string ChildProcess::LogTail(size_t max_bytes) const {

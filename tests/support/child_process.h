@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ class ChildProcess {
   pid_t pid() const { return pid_; }
   bool Running();  // false once it exited
   void Stop();     // SIGTERM, wait up to 5 s, then SIGKILL
+  // Waits for it to exit; its exit code (128 + signal when a signal ended it), or nullopt when
+  // it is still running after `timeout_ms`.
+  std::optional<int> Wait(int timeout_ms);
+  void Signal(int signal);  // to the process itself, not its group
   std::string LogTail(size_t max_bytes = 4000) const;
 
  private:
@@ -33,6 +38,7 @@ class ChildProcess {
   pid_t pid_;
   std::string log_path_;
   bool reaped_ = false;
+  int exit_code_ = -1;
 };
 
 // True when `program` is found on PATH.

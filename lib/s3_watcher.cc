@@ -1,0 +1,69 @@
+#include "lib/s3_watcher.h"
+
+namespace sluice {
+namespace {
+
+ObjectVersion VersionOf(const S3Object& o) {
+  return ObjectVersion{o.etag, o.size, o.last_modified, o.version_id};
+}
+
+class S3ObjectWatcher : public Watcher {
+ public:
+  S3ObjectWatcher(std::shared_ptr<S3Client> s3, WatchTarget target)
+      : s3_(std::move(s3)), target_(std::move(target)) {}
+
+  Status Check() override { return s3_->HeadBucket(target_.bucket); }
+
+  Result<Snapshot> Poll() override {
+    Snapshot snapshot;
+    auto head = s3_->HeadObject(target_.bucket, target_.key);
+    if (!head.ok()) {
+      if (head.error().http_status == 404) return snapshot;  // absent: an empty snapshot
+      return head.error();
+    }
+    snapshot.emplace(target_.key, VersionOf(head->object));
+    return snapshot;
+  }
+
+  const WatchTarget& target() const override { return target_; }
+  std::string_view source() const override { return "poll"; }
+
+ private:
+  std::shared_ptr<S3Client> s3_;
+  WatchTarget target_;
+};
+
+class S3PrefixWatcher : public Watcher {
+ public:
+  S3PrefixWatcher(std::shared_ptr<S3Client> s3, WatchTarget target)
+      : s3_(std::move(s3)), target_(std::move(target)) {}
+
+  Status Check() override { return s3_->HeadBucket(target_.bucket); }
+
+  Result<Snapshot> Poll() override {
+    auto objects = s3_->ListAllObjects(target_.bucket, target_.key);
+    if (!objects.ok()) return objects.error();
+    Snapshot snapshot;
+    for (const S3Object& o : *objects) snapshot.emplace(o.key, VersionOf(o));
+    return snapshot;
+  }
+
+  const WatchTarget& target() const override { return target_; }
+  std::string_view source() const override { return "poll"; }
+
+ private:
+  std::shared_ptr<S3Client> s3_;
+  WatchTarget target_;
+};
+
+}  // namespace
+
+std::unique_ptr<Watcher> MakeS3ObjectWatcher(std::shared_ptr<S3Client> s3, WatchTarget target) {
+  return std::make_unique<S3ObjectWatcher>(std::move(s3), std::move(target));
+}
+
+std::unique_ptr<Watcher> MakeS3PrefixWatcher(std::shared_ptr<S3Client> s3, WatchTarget target) {
+  return std::make_unique<S3PrefixWatcher>(std::move(s3), std::move(target));
+}
+
+}  // namespace sluice

@@ -1,0 +1,274 @@
+// sluice-watch, the real binary, against moto's S3: one object through create, update, rewrite
+// with identical bytes, delete and re-create; a prefix of more than 1,000 keys; --once and
+// --timeout; --state across kill -9; and the errors a user can cause.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "lib/s3_client.h"
+#include "tests/support/peers.h"
+
+namespace sluice {
+namespace {
+
+using testing::MotoServer;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One sluice-watch run: stdout and stderr go to files the test reads as they grow.
+class WatchRun {
+ public:
+  WatchRun(const MotoServer& moto, const std::string& dir, const std::vector<std::string>& args)
+      : out_(dir + "/out." + std::to_string(++counter_)), err_(out_ + ".err") {
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$SLUICE_TEST_ERR\"",
+                                     std::string(SLUICE_BIN_DIR) + "/sluice-watch"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::map<std::string, std::string> env = {
+        {"SLUICE_TEST_ERR", err_},
+        {"HOME", dir},
+        {"AWS_CONFIG_FILE", dir + "/none"},
+        {"AWS_SHARED_CREDENTIALS_FILE", dir + "/none"},
+        {"AWS_EC2_METADATA_DISABLED", "true"},
+        {"AWS_REGION", "us-east-1"},
+        {"AWS_ENDPOINT_URL", moto.endpoint()},
+        {"AWS_ACCESS_KEY_ID", moto.credentials().access_key_id},
+        {"AWS_SECRET_ACCESS_KEY", moto.credentials().secret_access_key},
+    };
+    std::string error;
+    process_ = testing::ChildProcess::Start(argv, env, out_, &error);
+    EXPECT_NE(process_, nullptr) << error;
+  }
+
+  std::string Stderr() const { return ReadFile(err_); }
+
+  // Waits until stderr says the baseline is taken.
+  bool WaitUntilWatching() {
+    for (int i = 0; i < 1500; ++i) {
+      if (Stderr().find("watching ") != std::string::npos) return true;
+      if (!process_->Running()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Waits for at least `n` event lines (up to 30 s) and returns every line so far.
+  std::vector<nlohmann::json> WaitForEvents(size_t n) {
+    std::vector<nlohmann::json> events;
+    for (int i = 0; i < 1500; ++i) {
+      events = Events();
+      if (events.size() >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return events;
+  }
+
+  std::vector<nlohmann::json> Events() const {
+    std::vector<nlohmann::json> events;
+    std::stringstream lines(ReadFile(out_));
+    std::string line;
+    while (std::getline(lines, line)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
+      events.push_back(j);
+    }
+    return events;
+  }
+
+  std::optional<int> Wait(int timeout_ms) { return process_->Wait(timeout_ms); }
+  void Signal(int signal) { process_->Signal(signal); }
+
+ private:
+  static inline int counter_ = 0;
+  std::string out_, err_;
+  std::unique_ptr<testing::ChildProcess> process_;
+};
+
+class WatchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { moto_ = MotoServer::Start({}).release(); }
+  static void TearDownTestSuite() {
+    delete moto_;
+    moto_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(moto_, nullptr) << "moto_server did not start";
+    dir_ = testing::MakeTempDir("sluice-watch-");
+    auto s3 = S3Client::Make(moto_->Context());
+    ASSERT_TRUE(s3.ok());
+    s3_ = std::move(s3).value();
+    bucket_ = "watch-" + std::to_string(++bucket_counter_);
+    ASSERT_TRUE(s3_->CreateBucket(bucket_).ok());
+  }
+  void TearDown() override { testing::RemoveTree(dir_); }
+
+  void Put(const std::string& key, const std::string& body) {
+    auto put = s3_->PutObject(bucket_, key, body);
+    ASSERT_TRUE(put.ok()) << put.error().ToString();
+  }
+
+  static MotoServer* moto_;
+  static inline int bucket_counter_ = 0;
+  std::string dir_;
+  std::string bucket_;
+  std::unique_ptr<S3Client> s3_;
+};
+MotoServer* WatchTest::moto_ = nullptr;
+
+TEST_F(WatchTest, OneObjectThroughItsLife) {
+  WatchRun run(*moto_, dir_, {"--interval", "200ms", "s3://" + bucket_ + "/data.csv"});
+  ASSERT_TRUE(run.WaitUntilWatching()) << run.Stderr();
+
+  Put("data.csv", "v1");
+  auto events = run.WaitForEvents(1);
+  ASSERT_EQ(events.size(), 1u) << run.Stderr();
+  EXPECT_EQ(events[0]["event"], "created");
+  EXPECT_EQ(events[0]["uri"], "s3://" + bucket_ + "/data.csv");
+  EXPECT_EQ(events[0]["bucket"], bucket_);
+  EXPECT_EQ(events[0]["key"], "data.csv");
+  EXPECT_EQ(events[0]["size"], 2);
+  EXPECT_EQ(events[0]["source"], "poll");
+  EXPECT_FALSE(events[0]["etag"].get<std::string>().empty());
+  EXPECT_FALSE(events[0]["detected_at"].get<std::string>().empty());
+
+  Put("data.csv", "version two");
+  events = run.WaitForEvents(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1]["event"], "updated");
+  EXPECT_EQ(events[1]["size"], 11);
+
+  // The same bytes again, a second later: same ETag, new Last-Modified, still an update.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Put("data.csv", "version two");
+  events = run.WaitForEvents(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2]["event"], "updated");
+  EXPECT_EQ(events[2]["etag"], events[1]["etag"]);
+  EXPECT_NE(events[2]["last_modified"], events[1]["last_modified"]);
+
+  ASSERT_TRUE(s3_->DeleteObject(bucket_, "data.csv").ok());
+  events = run.WaitForEvents(4);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3]["event"], "deleted");
+
+  Put("data.csv", "back");
+  events = run.WaitForEvents(5);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[4]["event"], "created");
+
+  run.Signal(SIGTERM);
+  EXPECT_EQ(run.Wait(10000), 130);
+}
+
+TEST_F(WatchTest, PrefixWithMoreThanAThousandKeys) {
+  constexpr int kKeys = 1003;
+  for (int i = 0; i < kKeys; ++i) Put("uploads/user-" + std::to_string(i % 7) + "/f" + std::to_string(i), "x");
+  Put("other/outside.csv", "x");
+  WatchRun run(*moto_, dir_,
+               {"--interval", "200ms", "--initial", "s3://" + bucket_ + "/uploads/"});
+  auto events = run.WaitForEvents(kKeys);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kKeys)) << run.Stderr();
+  for (const auto& e : events) ASSERT_EQ(e["event"], "exists");
+  ASSERT_TRUE(run.WaitUntilWatching());
+
+  Put("uploads/user-3/new.csv", "new");
+  ASSERT_TRUE(s3_->DeleteObject(bucket_, "uploads/user-1/f1").ok());
+  Put("other/ignored.csv", "x");
+  events = run.WaitForEvents(kKeys + 2);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kKeys + 2));
+  std::set<std::pair<std::string, std::string>> seen;
+  for (size_t i = kKeys; i < events.size(); ++i) seen.insert({events[i]["event"].get<std::string>(), events[i]["key"].get<std::string>()});
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, std::string>>{
+                      {"created", "uploads/user-3/new.csv"}, {"deleted", "uploads/user-1/f1"}}));
+}
+
+TEST_F(WatchTest, OnceExitsAfterTheFirstEventAndFiltersApply) {
+  WatchRun run(*moto_, dir_,
+               {"--interval", "200ms", "--once", "--include", "*.csv", "--exclude", "tmp/**",
+                "s3://" + bucket_ + "/"});
+  ASSERT_TRUE(run.WaitUntilWatching()) << run.Stderr();
+  Put("tmp/skip.csv", "x");
+  Put("notes.txt", "x");
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  Put("in/take.csv", "x");
+  EXPECT_EQ(run.Wait(30000), 0) << run.Stderr();
+  auto events = run.Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["key"], "in/take.csv");
+}
+
+TEST_F(WatchTest, TimeoutWithoutEventsExits124) {
+  WatchRun run(*moto_, dir_, {"--interval", "200ms", "--timeout", "1s", "s3://" + bucket_ + "/x"});
+  EXPECT_EQ(run.Wait(30000), 124) << run.Stderr();
+  EXPECT_TRUE(run.Events().empty());
+}
+
+TEST_F(WatchTest, StateSurvivesKillNineWithoutMissingOrRepeating) {
+  std::string state = dir_ + "/state.json";
+  std::string target = "s3://" + bucket_ + "/in/";
+  Put("in/a.csv", "a1");
+  {
+    WatchRun run(*moto_, dir_, {"--interval", "200ms", "--state", state, target});
+    ASSERT_TRUE(run.WaitUntilWatching()) << run.Stderr();
+    Put("in/b.csv", "b1");
+    auto events = run.WaitForEvents(1);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0]["key"], "in/b.csv");
+    // Let the state with b.csv be written, then kill without warning.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    run.Signal(SIGKILL);
+    EXPECT_EQ(run.Wait(10000), 128 + SIGKILL);
+  }
+  // While it is down: one update, one create, one delete.
+  Put("in/a.csv", "a2");
+  Put("in/c.csv", "c1");
+  ASSERT_TRUE(s3_->DeleteObject(bucket_, "in/b.csv").ok());
+
+  WatchRun again(*moto_, dir_, {"--interval", "200ms", "--state", state, target});
+  ASSERT_TRUE(again.WaitUntilWatching()) << again.Stderr();
+  auto events = again.WaitForEvents(3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // room for a wrong extra event
+  events = again.Events();
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& e : events) seen.insert({e["event"].get<std::string>(), e["key"].get<std::string>()});
+  EXPECT_EQ(events.size(), 3u);
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, std::string>>{
+                      {"updated", "in/a.csv"}, {"created", "in/c.csv"}, {"deleted", "in/b.csv"}}));
+}
+
+TEST_F(WatchTest, MissingBucketIsExit1WithAClearLine) {
+  WatchRun run(*moto_, dir_, {"s3://no-such-bucket-here/key"});
+  EXPECT_EQ(run.Wait(30000), 1);
+  std::string err = run.Stderr();
+  EXPECT_NE(err.find("NoSuchBucket"), std::string::npos) << err;
+  EXPECT_NE(err.find("no-such-bucket-here"), std::string::npos) << err;
+}
+
+TEST_F(WatchTest, BadTargetsAndFlagsAreUsageErrors) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"s3://UPPER/key"},
+           {"http://example.com/x"},
+           {},
+           {"--interval", "soon", "s3://" + bucket_ + "/k"},
+           {"--events", "created,moved", "s3://" + bucket_ + "/k"},
+           {"--include", "[abc", "s3://" + bucket_ + "/k"},
+           {"--no-such-flag", "s3://" + bucket_ + "/k"},
+       }) {
+    WatchRun run(*moto_, dir_, args);
+    EXPECT_EQ(run.Wait(30000), 2) << ::testing::PrintToString(args) << run.Stderr();
+    std::string err = run.Stderr();
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_NE(err.find("sluice-watch: "), std::string::npos) << err;
+  }
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,140 @@
+// sluice-watch: emits a JSON line for each new, changed or deleted S3 object. Argument parsing
+// here; the work is in lib/watch_loop.h and lib/s3_watcher.h.
+#include <signal.h>
+
+#include "lib/duration.h"
+#include "lib/exit_codes.h"
+#include "lib/interrupt.h"
+#include "lib/json_lines.h"
+#include "lib/logging.h"
+#include "lib/tool_main.h"
+#include "lib/watch_loop.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::string_view kTool = "sluice-watch";
+
+struct Flags {
+  CommonFlags common;
+  std::vector<std::string> targets;
+  std::string interval = "10s";
+  std::string timeout;
+  std::string events = "created,updated,deleted";
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::string state;
+  bool once = false;
+  bool initial = false;
+  int max_parallel = 16;
+};
+
+int Usage(const std::string& message) {
+  LogLine(std::string(kTool) + ": " + message + " (run sluice-watch --help)");
+  return kExitUsage;
+}
+
+int Run(const Flags& flags) {
+  SetVerbose(flags.common.verbose);
+  WatchOptions options;
+  auto interval = ParseDuration(flags.interval);
+  if (!interval.ok()) return Usage("--interval: " + interval.error().message);
+  if (interval->count() < 100) return Usage("--interval must be at least 100ms");
+  options.interval = *interval;
+  if (!flags.timeout.empty()) {
+    auto timeout = ParseDuration(flags.timeout);
+    if (!timeout.ok()) return Usage("--timeout: " + timeout.error().message);
+    options.timeout = *timeout;
+  }
+  auto events = ParseChangeKinds(flags.events);
+  if (!events.ok()) return Usage("--events: " + events.error().message);
+  options.events = *events;
+  for (const auto& [patterns, out] :
+       {std::pair{&flags.include, &options.include}, std::pair{&flags.exclude, &options.exclude}}) {
+    for (const std::string& p : *patterns) {
+      auto glob = Glob::Parse(p);
+      if (!glob.ok()) return Usage(glob.error().message);
+      out->push_back(std::move(glob).value());
+    }
+  }
+  options.once = flags.once;
+  options.initial = flags.initial;
+  options.state_path = flags.state;
+  if (flags.max_parallel < 1 || flags.max_parallel > 256) {
+    return Usage("--max-parallel must be from 1 to 256");
+  }
+  options.max_parallel = flags.max_parallel;
+  if (flags.targets.empty()) return Usage("name at least one TARGET (s3://bucket/key or prefix/)");
+
+  std::vector<WatchTarget> targets;
+  for (const std::string& text : flags.targets) {
+    auto target = ParseWatchTarget(text);
+    if (!target.ok()) return Usage(target.error().message);
+    if (target->kind == WatchTarget::kLocal) {
+      return Usage("local paths (" + text + ") are not available yet in this version: use s3:// targets");
+    }
+    targets.push_back(std::move(target).value());
+  }
+
+  auto context = MakeClientContext(ToClientOptions(flags.common));
+  if (!context.ok()) {
+    PrintError(kTool, context.error());
+    return kExitFailure;
+  }
+  auto s3 = S3Client::Make(*context);
+  if (!s3.ok()) {
+    PrintError(kTool, s3.error());
+    return kExitFailure;
+  }
+  std::shared_ptr<S3Client> shared_s3 = std::move(s3).value();
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  for (WatchTarget& target : targets) {
+    watchers.push_back(target.kind == WatchTarget::kS3Object
+                           ? MakeS3ObjectWatcher(shared_s3, std::move(target))
+                           : MakeS3PrefixWatcher(shared_s3, std::move(target)));
+  }
+
+  InstallInterruptHandlers();
+  WatchDeps deps;
+  deps.clock = &RealClock();
+  deps.emit = [](const nlohmann::json& event) { return WriteJsonLine(event); };
+  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+  deps.interrupted = [] { return Interrupted(); };
+  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+  return RunWatch(options, std::move(watchers), deps);
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  using namespace sluice;
+  // A closed stdout (`sluice-watch ... | head -1`) is seen as a failed write, not a signal.
+  signal(SIGPIPE, SIG_IGN);
+  Flags flags;
+  CLI::App app{
+      "Emit a JSON line on stdout for each new, changed or deleted S3 object.\n"
+      "TARGET: s3://bucket/key (one object), s3://bucket/prefix/ or s3://bucket (every object "
+      "under it).\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, etag, "
+      "size, last_modified, version_id, source, detected_at. See man sluice-watch.\n"
+      "Exit: 0 after --once's event, 1 failure, 2 usage, 124 --timeout, 130 interrupted.",
+      "sluice-watch"};
+  AddCommonFlags(app, flags.common);
+  app.add_option("TARGET", flags.targets, "what to watch")->required(false);
+  app.add_option("--interval", flags.interval, "time between polls (default 10s)");
+  app.add_flag("--once", flags.once, "exit 0 after the first event");
+  app.add_option("--timeout", flags.timeout, "exit 124 after this long without an event");
+  app.add_flag("--initial", flags.initial, "first emit an `exists` event for every object there");
+  app.add_option("--events", flags.events,
+                 "which changes to emit (default created,updated,deleted)");
+  // One value per occurrence: otherwise a repeatable option swallows the TARGETs after it.
+  app.add_option("--include", flags.include, "emit only keys matching this glob (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--exclude", flags.exclude, "skip keys matching this glob (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--state", flags.state,
+                 "remember what was seen in this file: after a restart, changes made meanwhile "
+                 "are emitted once and nothing is emitted twice");
+  app.add_option("--max-parallel", flags.max_parallel, "polls in flight at once (default 16)");
+  return RunToolMain(app, argc, argv, [&] { return Run(flags); });
+}
