@@ -5,8 +5,9 @@
 // Matching works on the pattern text directly (the header keeps no compiled form), with the
 // iterative two-level backtracking of wildmatch-style matchers: the last '*' and the last '**'
 // remember where they started, and a mismatch first lets that '*' take one more character, then
-// that '**'. Nothing recurses, so "a*a*a*a*a*b" against a long run of 'a's costs
-// O(pattern * path), not an exponential blow-up.
+// that '**'. Nothing recurses and nothing is exponential: "a*a*a*a*a*b" against a long run of
+// 'a's costs O(pattern * path); the worst case, a '*' retried from every start of a '**', is
+// O(pattern * path^2), about a millisecond for a 1 KiB S3 key.
 //
 // Why two saved positions are enough: between two '**', a '*' cannot cross '/', so each literal
 // run after a '*' is best placed as far left as possible, and a run containing '/' has only one

@@ -1,6 +1,7 @@
 #include "lib/s3_client.h"
 
 #include <cctype>
+#include <sstream>
 #include <pugixml.hpp>
 
 #include "lib/crypto.h"
@@ -240,6 +241,24 @@ Status S3Client::HeadBucket(const std::string& bucket) {
     }
     return e;
   }
+  return Status::Ok();
+}
+
+Status S3Client::NotifyQueue(const std::string& bucket, const std::string& queue_arn) {
+  HttpRequest request = Request("PUT", bucket, "");
+  request.query = "notification=";
+  pugi::xml_document doc;
+  auto config = doc.append_child("NotificationConfiguration");
+  config.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  auto queue = config.append_child("QueueConfiguration");
+  queue.append_child("Queue").text() = queue_arn.c_str();
+  queue.append_child("Event").text() = "s3:ObjectCreated:*";
+  queue.append_child("Event").text() = "s3:ObjectRemoved:*";
+  std::ostringstream xml;
+  doc.save(xml, "", pugi::format_raw | pugi::format_no_declaration);
+  request.body = xml.str();
+  auto response = client_->Call("PutBucketNotificationConfiguration", std::move(request));
+  if (!response.ok()) return response.error();
   return Status::Ok();
 }
 

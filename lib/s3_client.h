@@ -80,6 +80,8 @@ class S3Client {
   // Whether the bucket exists and may be read: a HEAD on a missing object cannot tell a missing
   // bucket from a missing key (neither has a body), this can.
   Status HeadBucket(const std::string& bucket);
+  // Sends every object-created and object-removed event of the bucket to an SQS queue.
+  Status NotifyQueue(const std::string& bucket, const std::string& queue_arn);
 
   ServiceClient& service() { return *client_; }
 

@@ -3,8 +3,11 @@
 namespace sluice {
 namespace {
 
+// Last-Modified to the second: HEAD reports whole seconds, listings ".000Z", and the state file
+// keeps seconds; a finer time would make every object look changed after a restart.
 ObjectVersion VersionOf(const S3Object& o) {
-  return ObjectVersion{o.etag, o.size, o.last_modified, o.version_id};
+  auto seconds = std::chrono::floor<std::chrono::seconds>(o.last_modified);
+  return ObjectVersion{o.etag, o.size, SystemTime(seconds), o.version_id};
 }
 
 class S3ObjectWatcher : public Watcher {

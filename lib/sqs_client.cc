@@ -32,4 +32,29 @@ Result<std::string> SqsClient::SendMessage(const std::string& queue_url, const s
   return output->value("MessageId", "");
 }
 
+Result<std::vector<SqsClient::Message>> SqsClient::ReceiveMessage(const std::string& queue_url,
+                                                                  int max_messages,
+                                                                  int wait_seconds) {
+  auto output = CallJson(*client_, kSqsJson, "ReceiveMessage",
+                         {{"QueueUrl", queue_url},
+                          {"MaxNumberOfMessages", max_messages},
+                          {"WaitTimeSeconds", wait_seconds}});
+  if (!output.ok()) return output.error();
+  std::vector<Message> messages;
+  auto list = output->find("Messages");
+  if (list == output->end() || !list->is_array()) return messages;
+  for (const auto& m : *list) {
+    if (!m.is_object()) continue;
+    messages.push_back({m.value("MessageId", ""), m.value("ReceiptHandle", ""), m.value("Body", "")});
+  }
+  return messages;
+}
+
+Status SqsClient::DeleteMessage(const std::string& queue_url, const std::string& receipt_handle) {
+  auto output = CallJson(*client_, kSqsJson, "DeleteMessage",
+                         {{"QueueUrl", queue_url}, {"ReceiptHandle", receipt_handle}});
+  if (!output.ok()) return output.error();
+  return Status::Ok();
+}
+
 }  // namespace sluice

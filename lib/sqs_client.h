@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lib/result.h"
 #include "lib/service_client.h"
@@ -20,6 +21,16 @@ class SqsClient {
   Result<std::string> GetQueueUrl(const std::string& name);
   // Returns the message id.
   Result<std::string> SendMessage(const std::string& queue_url, const std::string& body);
+
+  struct Message {
+    std::string message_id;
+    std::string receipt_handle;
+    std::string body;
+  };
+  // Long polling: waits up to `wait_seconds` (0-20) for up to `max_messages` (1-10).
+  Result<std::vector<Message>> ReceiveMessage(const std::string& queue_url, int max_messages,
+                                              int wait_seconds);
+  Status DeleteMessage(const std::string& queue_url, const std::string& receipt_handle);
 
   ServiceClient& service() { return *client_; }
 

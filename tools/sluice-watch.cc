@@ -8,6 +8,7 @@
 #include "lib/json_lines.h"
 #include "lib/logging.h"
 #include "lib/tool_main.h"
+#include "lib/sqs_watch.h"
 #include "lib/watch_loop.h"
 
 namespace sluice {
@@ -24,6 +25,7 @@ struct Flags {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   std::string state;
+  std::string sqs_queue;
   bool once = false;
   bool initial = false;
   int max_parallel = 16;
@@ -64,7 +66,14 @@ int Run(const Flags& flags) {
     return Usage("--max-parallel must be from 1 to 256");
   }
   options.max_parallel = flags.max_parallel;
-  if (flags.targets.empty()) return Usage("name at least one TARGET (s3://bucket/key or prefix/)");
+  bool sqs = !flags.sqs_queue.empty();
+  if (sqs && (!flags.state.empty() || flags.initial)) {
+    return Usage(std::string(flags.initial ? "--initial" : "--state") +
+                 " has no use with --sqs-queue: the queue keeps what was not consumed yet");
+  }
+  if (flags.targets.empty() && !sqs) {
+    return Usage("name at least one TARGET (s3://bucket/key or prefix/), or --sqs-queue URL");
+  }
 
   std::vector<WatchTarget> targets;
   for (const std::string& text : flags.targets) {
@@ -81,6 +90,24 @@ int Run(const Flags& flags) {
     PrintError(kTool, context.error());
     return kExitFailure;
   }
+  InstallInterruptHandlers();
+  WatchDeps deps;
+  deps.clock = &RealClock();
+  deps.emit = [](const nlohmann::json& event) { return WriteJsonLine(event); };
+  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+  deps.interrupted = [] { return Interrupted(); };
+  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+
+  if (sqs) {
+    auto client = SqsClient::Make(*context);
+    if (!client.ok()) {
+      PrintError(kTool, client.error());
+      return kExitFailure;
+    }
+    auto queue = MakeSqsMessageQueue(std::move(client).value(), flags.sqs_queue);
+    return RunSqsWatch(options, *queue, targets, deps);
+  }
+
   auto s3 = S3Client::Make(*context);
   if (!s3.ok()) {
     PrintError(kTool, s3.error());
@@ -94,13 +121,6 @@ int Run(const Flags& flags) {
                            : MakeS3PrefixWatcher(shared_s3, std::move(target)));
   }
 
-  InstallInterruptHandlers();
-  WatchDeps deps;
-  deps.clock = &RealClock();
-  deps.emit = [](const nlohmann::json& event) { return WriteJsonLine(event); };
-  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
-  deps.interrupted = [] { return Interrupted(); };
-  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
   return RunWatch(options, std::move(watchers), deps);
 }
 
@@ -115,7 +135,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Emit a JSON line on stdout for each new, changed or deleted S3 object.\n"
       "TARGET: s3://bucket/key (one object), s3://bucket/prefix/ or s3://bucket (every object "
-      "under it).\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, etag, "
+      "under it); or --sqs-queue URL for S3 Event Notifications.\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, etag, "
       "size, last_modified, version_id, source, detected_at. See man sluice-watch.\n"
       "Exit: 0 after --once's event, 1 failure, 2 usage, 124 --timeout, 130 interrupted.",
       "sluice-watch"};
@@ -135,6 +155,9 @@ int main(int argc, char** argv) {
   app.add_option("--state", flags.state,
                  "remember what was seen in this file: after a restart, changes made meanwhile "
                  "are emitted once and nothing is emitted twice");
+  app.add_option("--sqs-queue", flags.sqs_queue,
+                 "read S3 Event Notifications (or EventBridge S3 events) from this SQS queue URL "
+                 "instead of polling; TARGETs, if any, narrow the events");
   app.add_option("--max-parallel", flags.max_parallel, "polls in flight at once (default 16)");
   return RunToolMain(app, argc, argv, [&] { return Run(flags); });
 }

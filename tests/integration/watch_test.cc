@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "lib/s3_client.h"
+#include "lib/sqs_client.h"
 #include "tests/support/peers.h"
 
 namespace sluice {
@@ -242,6 +243,66 @@ TEST_F(WatchTest, StateSurvivesKillNineWithoutMissingOrRepeating) {
   EXPECT_EQ(events.size(), 3u);
   EXPECT_EQ(seen, (std::set<std::pair<std::string, std::string>>{
                       {"updated", "in/a.csv"}, {"created", "in/c.csv"}, {"deleted", "in/b.csv"}}));
+}
+
+// S3 → SQS notifications as moto sends them: a test event first, then form-encoded keys.
+TEST_F(WatchTest, SqsModeEmitsNotificationsAndDeletesOnlyWhatItWrote) {
+  auto sqs = SqsClient::Make(moto_->Context());
+  ASSERT_TRUE(sqs.ok());
+  std::string queue_name = bucket_ + "-events";
+  auto url = (*sqs)->CreateQueue(queue_name);
+  ASSERT_TRUE(url.ok()) << url.error().ToString();
+  ASSERT_TRUE(s3_->NotifyQueue(bucket_, "arn:aws:sqs:us-east-1:" + moto_->account_id() + ":" +
+                                            queue_name)
+                  .ok());
+  ASSERT_TRUE((*sqs)->SendMessage(*url, "this is not an S3 event").ok());
+
+  WatchRun run(*moto_, dir_, {"--sqs-queue", *url, "--include", "in/**"});
+  ASSERT_TRUE(run.WaitUntilWatching()) << run.Stderr();
+  Put("in/a b+c.csv", "x");
+  Put("out/skipped.csv", "x");
+  ASSERT_TRUE(s3_->DeleteObject(bucket_, "in/a b+c.csv").ok());
+  auto events = run.WaitForEvents(2);
+  ASSERT_EQ(events.size(), 2u) << run.Stderr();
+  EXPECT_EQ(events[0]["event"], "created");
+  EXPECT_EQ(events[0]["key"], "in/a b+c.csv");
+  EXPECT_EQ(events[0]["bucket"], bucket_);
+  EXPECT_EQ(events[0]["source"], "sqs");
+  EXPECT_EQ(events[0]["size"], 1);
+  EXPECT_EQ(events[1]["event"], "deleted");
+  // The malformed message was reported, not silently dropped, and the watch went on.
+  EXPECT_NE(run.Stderr().find("is not an S3 event"), std::string::npos) << run.Stderr();
+  run.Signal(SIGTERM);
+  EXPECT_EQ(run.Wait(40000), 130);
+
+  // Everything written was deleted from the queue; only the malformed message remains (hidden
+  // for its visibility timeout).
+  auto left = (*sqs)->ReceiveMessage(*url, 10, 0);
+  ASSERT_TRUE(left.ok()) << left.error().ToString();
+  EXPECT_TRUE(left->empty()) << left->size() << " messages left, first: " << left->front().body;
+}
+
+TEST_F(WatchTest, SqsModeOnceAndMissingQueue) {
+  auto sqs = SqsClient::Make(moto_->Context());
+  ASSERT_TRUE(sqs.ok());
+  std::string queue_name = bucket_ + "-once";
+  auto url = (*sqs)->CreateQueue(queue_name);
+  ASSERT_TRUE(url.ok());
+  ASSERT_TRUE(s3_->NotifyQueue(bucket_, "arn:aws:sqs:us-east-1:" + moto_->account_id() + ":" +
+                                            queue_name)
+                  .ok());
+  Put("first.csv", "1");
+  Put("second.csv", "2");
+  WatchRun run(*moto_, dir_, {"--once", "--sqs-queue", *url});
+  EXPECT_EQ(run.Wait(40000), 0) << run.Stderr();
+  auto events = run.Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["key"], "first.csv");
+
+  WatchRun missing(*moto_, dir_,
+                   {"--sqs-queue", moto_->endpoint() + "/" + moto_->account_id() + "/no-such-queue"});
+  EXPECT_EQ(missing.Wait(40000), 1) << missing.Stderr();
+  EXPECT_NE(missing.Stderr().find("cannot read queue"), std::string::npos) << missing.Stderr();
 }
 
 TEST_F(WatchTest, MissingBucketIsExit1WithAClearLine) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 
 #include "lib/exit_codes.h"
@@ -94,7 +95,7 @@ class ScriptedWatcher : public Watcher {
   }
   Status Check() override { return check; }
   Result<Snapshot> Poll() override {
-    ++polls;
+    ++*polls;
     Result<Snapshot> r = script_.front();
     if (script_.size() > 1) script_.pop_front();
     return r;
@@ -103,7 +104,8 @@ class ScriptedWatcher : public Watcher {
   std::string_view source() const override { return "poll"; }
 
   Status check;
-  int polls = 0;
+  // Outlives the watcher (RunWatch owns and destroys it), so tests can read it afterwards.
+  std::shared_ptr<std::atomic<int>> polls = std::make_shared<std::atomic<int>>(0);
 
  private:
   WatchTarget target_;
@@ -224,9 +226,9 @@ TEST_F(WatchLoopTest, FailedCheckIsExit1BeforeAnyPoll) {
   missing.code = "NoSuchBucket";
   missing.message = "bucket bucket does not exist";
   w->check = missing;
-  ScriptedWatcher* raw = w.get();
+  auto polls = w->polls;
   EXPECT_EQ(Run({}, One(std::move(w))), kExitFailure);
-  EXPECT_EQ(raw->polls, 0);
+  EXPECT_EQ(*polls, 0);
   EXPECT_EQ(log_.back(), "cannot watch s3://bucket/k: NoSuchBucket: bucket bucket does not exist");
 }
 
@@ -261,17 +263,17 @@ TEST_F(WatchLoopTest, ClosedStdoutEndsTheWatchQuietly) {
 
 TEST_F(WatchLoopTest, ManyTargetsArePolledInParallel) {
   std::vector<std::unique_ptr<Watcher>> watchers;
-  std::vector<ScriptedWatcher*> raw;
+  std::vector<std::shared_ptr<std::atomic<int>>> polls;
   for (int i = 0; i < 200; ++i) {
     auto w = std::make_unique<ScriptedWatcher>(
         "s3://bucket/k" + std::to_string(i),
         std::deque<Result<Snapshot>>{Snapshot{}, Snapshot{{"k" + std::to_string(i), V("1")}}});
-    raw.push_back(w.get());
+    polls.push_back(w->polls);
     watchers.push_back(std::move(w));
   }
   EXPECT_EQ(Run({.max_parallel = 8}, std::move(watchers), 1), kExitInterrupted);
   EXPECT_EQ(events_.size(), 200u);
-  for (auto* w : raw) EXPECT_EQ(w->polls, 2);
+  for (const auto& p : polls) EXPECT_EQ(*p, 2);
 }
 
 }  // namespace
