@@ -1,5 +1,7 @@
 #include "lib/watch_target.h"
 
+#include <filesystem>
+
 namespace sluice {
 
 bool IsValidBucketName(std::string_view bucket) {
@@ -12,7 +14,11 @@ bool IsValidBucketName(std::string_view bucket) {
 }
 
 std::string WatchTarget::ObjectUri(std::string_view object_key) const {
-  if (kind == kLocal) return std::string(object_key);
+  if (kind == kLocal) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(std::string(object_key), ec).lexically_normal();
+    return "file://" + (ec ? std::string(object_key) : absolute.string());
+  }
   return "s3://" + bucket + "/" + std::string(object_key);
 }
 

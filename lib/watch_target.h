@@ -22,7 +22,7 @@ struct WatchTarget {
   // It names the target in --state files.
   std::string uri;
 
-  // The URI of one object of this target.
+  // The URI of one object of this target: s3://bucket/key, or file:///absolute/path.
   std::string ObjectUri(std::string_view object_key) const;
 };
 

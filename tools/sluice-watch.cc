@@ -8,6 +8,9 @@
 #include "lib/json_lines.h"
 #include "lib/logging.h"
 #include "lib/tool_main.h"
+#include <algorithm>
+
+#include "lib/local_watcher.h"
 #include "lib/sqs_watch.h"
 #include "lib/watch_loop.h"
 
@@ -79,17 +82,9 @@ int Run(const Flags& flags) {
   for (const std::string& text : flags.targets) {
     auto target = ParseWatchTarget(text);
     if (!target.ok()) return Usage(target.error().message);
-    if (target->kind == WatchTarget::kLocal) {
-      return Usage("local paths (" + text + ") are not available yet in this version: use s3:// targets");
-    }
     targets.push_back(std::move(target).value());
   }
 
-  auto context = MakeClientContext(ToClientOptions(flags.common));
-  if (!context.ok()) {
-    PrintError(kTool, context.error());
-    return kExitFailure;
-  }
   InstallInterruptHandlers();
   WatchDeps deps;
   deps.clock = &RealClock();
@@ -98,8 +93,22 @@ int Run(const Flags& flags) {
   deps.interrupted = [] { return Interrupted(); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
 
+  // Local paths need no AWS at all: no region, no credentials.
+  bool needs_aws = sqs || std::any_of(targets.begin(), targets.end(), [](const WatchTarget& t) {
+                     return t.kind != WatchTarget::kLocal;
+                   });
+  std::shared_ptr<const ClientContext> context;
+  if (needs_aws) {
+    auto made = MakeClientContext(ToClientOptions(flags.common));
+    if (!made.ok()) {
+      PrintError(kTool, made.error());
+      return kExitFailure;
+    }
+    context = std::move(made).value();
+  }
+
   if (sqs) {
-    auto client = SqsClient::Make(*context);
+    auto client = SqsClient::Make(context);
     if (!client.ok()) {
       PrintError(kTool, client.error());
       return kExitFailure;
@@ -108,19 +117,35 @@ int Run(const Flags& flags) {
     return RunSqsWatch(options, *queue, targets, deps);
   }
 
-  auto s3 = S3Client::Make(*context);
-  if (!s3.ok()) {
-    PrintError(kTool, s3.error());
-    return kExitFailure;
-  }
-  std::shared_ptr<S3Client> shared_s3 = std::move(s3).value();
+  std::shared_ptr<S3Client> s3;
+  std::unique_ptr<ChangeWaiter> waiter;
   std::vector<std::unique_ptr<Watcher>> watchers;
   for (WatchTarget& target : targets) {
-    watchers.push_back(target.kind == WatchTarget::kS3Object
-                           ? MakeS3ObjectWatcher(shared_s3, std::move(target))
-                           : MakeS3PrefixWatcher(shared_s3, std::move(target)));
+    if (target.kind == WatchTarget::kLocal) {
+      if (!waiter) {
+        auto made = ChangeWaiter::Make(targets);
+        if (!made.ok()) {
+          PrintError(kTool, made.error());
+          return kExitFailure;
+        }
+        waiter = std::move(made).value();
+      }
+      watchers.push_back(MakeLocalWatcher(std::move(target)));
+      continue;
+    }
+    if (!s3) {
+      auto made = S3Client::Make(context);
+      if (!made.ok()) {
+        PrintError(kTool, made.error());
+        return kExitFailure;
+      }
+      s3 = std::move(made).value();
+    }
+    watchers.push_back(target.kind == WatchTarget::kS3Object ? MakeS3ObjectWatcher(s3, std::move(target))
+                                                             : MakeS3PrefixWatcher(s3, std::move(target)));
   }
-
+  // With local paths, a change ends the wait at once (inotify); S3 targets keep the interval.
+  if (waiter) deps.sleep = [&](std::chrono::milliseconds d) { return waiter->Wait(d); };
   return RunWatch(options, std::move(watchers), deps);
 }
 
@@ -135,7 +160,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Emit a JSON line on stdout for each new, changed or deleted S3 object.\n"
       "TARGET: s3://bucket/key (one object), s3://bucket/prefix/ or s3://bucket (every object "
-      "under it); or --sqs-queue URL for S3 Event Notifications.\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, etag, "
+      "under it), a local file or directory; or --sqs-queue URL for S3 Event Notifications.\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, etag, "
       "size, last_modified, version_id, source, detected_at. See man sluice-watch.\n"
       "Exit: 0 after --once's event, 1 failure, 2 usage, 124 --timeout, 130 interrupted.",
       "sluice-watch"};
