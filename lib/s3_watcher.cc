@@ -10,12 +10,23 @@ ObjectVersion VersionOf(const S3Object& o) {
   return ObjectVersion{o.etag, o.size, SystemTime(seconds), o.version_id};
 }
 
-class S3ObjectWatcher : public Watcher {
+// What both S3 watchers share: the bucket check and the target.
+class S3Watcher : public Watcher {
  public:
-  S3ObjectWatcher(std::shared_ptr<S3Client> s3, WatchTarget target)
+  S3Watcher(std::shared_ptr<S3Client> s3, WatchTarget target)
       : s3_(std::move(s3)), target_(std::move(target)) {}
-
   Status Check() override { return s3_->HeadBucket(target_.bucket); }
+  const WatchTarget& target() const override { return target_; }
+  std::string_view source() const override { return "poll"; }
+
+ protected:
+  std::shared_ptr<S3Client> s3_;
+  WatchTarget target_;
+};
+
+class S3ObjectWatcher : public S3Watcher {
+ public:
+  using S3Watcher::S3Watcher;
 
   Result<Snapshot> Poll() override {
     Snapshot snapshot;
@@ -27,21 +38,11 @@ class S3ObjectWatcher : public Watcher {
     snapshot.emplace(target_.key, VersionOf(head->object));
     return snapshot;
   }
-
-  const WatchTarget& target() const override { return target_; }
-  std::string_view source() const override { return "poll"; }
-
- private:
-  std::shared_ptr<S3Client> s3_;
-  WatchTarget target_;
 };
 
-class S3PrefixWatcher : public Watcher {
+class S3PrefixWatcher : public S3Watcher {
  public:
-  S3PrefixWatcher(std::shared_ptr<S3Client> s3, WatchTarget target)
-      : s3_(std::move(s3)), target_(std::move(target)) {}
-
-  Status Check() override { return s3_->HeadBucket(target_.bucket); }
+  using S3Watcher::S3Watcher;
 
   Result<Snapshot> Poll() override {
     auto objects = s3_->ListAllObjects(target_.bucket, target_.key);
@@ -50,13 +51,6 @@ class S3PrefixWatcher : public Watcher {
     for (const S3Object& o : *objects) snapshot.emplace(o.key, VersionOf(o));
     return snapshot;
   }
-
-  const WatchTarget& target() const override { return target_; }
-  std::string_view source() const override { return "poll"; }
-
- private:
-  std::shared_ptr<S3Client> s3_;
-  WatchTarget target_;
 };
 
 }  // namespace

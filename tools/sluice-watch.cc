@@ -10,9 +10,9 @@
 #include "lib/tool_main.h"
 #include <algorithm>
 
-#include "lib/local_watcher.h"
 #include "lib/sqs_watch.h"
 #include "lib/watch_loop.h"
+#include "lib/watchers.h"
 
 namespace sluice {
 namespace {
@@ -117,36 +117,15 @@ int Run(const Flags& flags) {
     return RunSqsWatch(options, *queue, targets, deps);
   }
 
-  std::shared_ptr<S3Client> s3;
-  std::unique_ptr<ChangeWaiter> waiter;
-  std::vector<std::unique_ptr<Watcher>> watchers;
-  for (WatchTarget& target : targets) {
-    if (target.kind == WatchTarget::kLocal) {
-      if (!waiter) {
-        auto made = ChangeWaiter::Make(targets);
-        if (!made.ok()) {
-          PrintError(kTool, made.error());
-          return kExitFailure;
-        }
-        waiter = std::move(made).value();
-      }
-      watchers.push_back(MakeLocalWatcher(std::move(target)));
-      continue;
-    }
-    if (!s3) {
-      auto made = S3Client::Make(context);
-      if (!made.ok()) {
-        PrintError(kTool, made.error());
-        return kExitFailure;
-      }
-      s3 = std::move(made).value();
-    }
-    watchers.push_back(target.kind == WatchTarget::kS3Object ? MakeS3ObjectWatcher(s3, std::move(target))
-                                                             : MakeS3PrefixWatcher(s3, std::move(target)));
+  auto set = MakeWatchers(std::move(targets), context);
+  if (!set.ok()) {
+    PrintError(kTool, set.error());
+    return kExitFailure;
   }
+  ChangeWaiter* waiter = set->waiter.get();
   // With local paths, a change ends the wait at once (inotify); S3 targets keep the interval.
-  if (waiter) deps.sleep = [&](std::chrono::milliseconds d) { return waiter->Wait(d); };
-  return RunWatch(options, std::move(watchers), deps);
+  if (waiter) deps.sleep = [waiter](std::chrono::milliseconds d) { return waiter->Wait(d); };
+  return RunWatch(options, std::move(set->watchers), deps);
 }
 
 }  // namespace
