@@ -6,13 +6,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
 #include "lib/credential_sources.h"
+#include "lib/file_read.h"
 #include "lib/time_format.h"
 
 namespace sluice {
@@ -90,16 +89,13 @@ Result<ParsedUrl> ContainerCredentialsUrl(const Environment& env) {
 }
 
 Result<std::string> ReadTokenFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  int error = 0;
+  auto read = ReadWholeFile(path, &error);
+  if (!read) {
     return Error::Credentials("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + path +
-                              " cannot be read: " + std::strerror(errno));
+                              " cannot be read: " + std::strerror(error));
   }
-  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    return Error::Credentials("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + path +
-                              " cannot be read: " + std::strerror(errno));
-  }
+  std::string token = std::move(*read);
   // Files written by `echo` or an editor end with a newline that is not part of the token.
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
   return token;

@@ -1,9 +1,9 @@
 // Web identity: an OIDC token in a file (EKS IRSA, GitHub Actions, ECS with a token file),
 // exchanged for role credentials with STS AssumeRoleWithWebIdentity, which needs no signature.
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 #include "lib/credential_sources.h"
+#include "lib/file_read.h"
 
 namespace sluice {
 namespace {
@@ -16,15 +16,14 @@ class WebIdentityProvider : public CredentialsProvider {
 
   Result<Credentials> Resolve() override {
     // Read on every call: the file is rotated under us (EKS refreshes it hourly).
-    std::ifstream in(settings_.token_file, std::ios::binary);
-    if (!in) {
+    int error = 0;
+    auto read = ReadWholeFile(settings_.token_file, &error);
+    if (!read) {
       return Error::Credentials("web identity token file " + settings_.token_file +
-                                " cannot be read: check AWS_WEB_IDENTITY_TOKEN_FILE / "
-                                "web_identity_token_file");
+                                " cannot be read (" + std::strerror(error) +
+                                "): check AWS_WEB_IDENTITY_TOKEN_FILE / web_identity_token_file");
     }
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::string token = buffer.str();
+    std::string token = std::move(*read);
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
       token.pop_back();
     }

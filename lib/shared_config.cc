@@ -19,15 +19,13 @@
 // languages skip such lines, and so do we: a repeated section is merged, a repeated key wins.
 #include "lib/shared_config.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include "lib/file_read.h"
 
 namespace sluice {
 namespace {
@@ -198,32 +196,13 @@ Result<std::optional<std::string>> ReadIfPresent(const std::string& path,
     return Error::Config("cannot read " + path + ": " + std::strerror(error) + " (fix it or set " +
                          std::string(variable) + " to another file)");
   };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
-    return fail(errno);
+  int error = 0;
+  auto text = ReadWholeFile(path, &error);
+  if (!text) {
+    if (error == ENOENT || error == ENOTDIR) return std::optional<std::string>();
+    return fail(error);
   }
-  struct stat st;
-  int stat_error = ::fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
-  if (stat_error != 0) {
-    ::close(fd);
-    return fail(stat_error);
-  }
-  std::string text;
-  char buffer[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      return fail(error);
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return std::optional<std::string>(std::move(text));
+  return text;
 }
 
 }  // namespace

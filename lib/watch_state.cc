@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "lib/file_read.h"
 #include "lib/time_format.h"
 
 namespace sluice {
@@ -124,27 +125,14 @@ std::string WatchState::Serialize() const {
 }
 
 Result<WatchState> WatchState::Load(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  int error = 0;
+  auto text = ReadWholeFile(path, &error);
+  if (!text) {
     // The first run, or a deliberate fresh start.
-    if (errno == ENOENT) return WatchState();
-    return Unusable(path, std::strerror(errno));
+    if (error == ENOENT) return WatchState();
+    return Unusable(path, std::strerror(error));
   }
-  std::string text;
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;  // EISDIR for a directory
-      ::close(fd);
-      return Unusable(path, std::strerror(error));
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return Parse(text, path);
+  return Parse(*text, path);
 }
 
 Status WatchState::Save(const std::string& path) const {

@@ -13,13 +13,8 @@ namespace {
 
 using testing::MotoServer;
 
-class StsCredentialsTest : public ::testing::Test {
+class StsCredentialsTest : public testing::MotoSuiteTest<> {
  protected:
-  static void SetUpTestSuite() { moto_ = MotoServer::Start({}).release(); }
-  static void TearDownTestSuite() {
-    delete moto_;
-    moto_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(moto_, nullptr) << "moto_server did not start";
     dir_ = testing::MakeTempDir("sluice-creds-");
@@ -42,11 +37,9 @@ class StsCredentialsTest : public ::testing::Test {
     return StsClient(*client).GetCallerIdentity();
   }
 
-  static MotoServer* moto_;
   std::string dir_;
   MapEnvironment env_;
 };
-MotoServer* StsCredentialsTest::moto_ = nullptr;
 
 TEST_F(StsCredentialsTest, ProfileWithRoleArnAndSourceProfileAssumesTheRole) {
   testing::WriteFile(dir_ + "/credentials",

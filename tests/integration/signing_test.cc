@@ -20,20 +20,7 @@ namespace {
 
 using testing::MotoServer;
 
-class SignedMotoTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    moto_ = MotoServer::Start({.verify_signatures = true}).release();
-  }
-  static void TearDownTestSuite() {
-    delete moto_;
-    moto_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(moto_, nullptr) << "moto_server did not start"; }
-
-  static MotoServer* moto_;
-};
-MotoServer* SignedMotoTest::moto_ = nullptr;
+using SignedMotoTest = testing::MotoSuiteTest<true>;
 
 // Keys whose encoding trips up signers: spaces, '~', '//' and '..'. moto verifies these exactly
 // as S3 does.

@@ -93,13 +93,8 @@ class WatchRun {
   std::unique_ptr<testing::ChildProcess> process_;
 };
 
-class WatchTest : public ::testing::Test {
+class WatchTest : public testing::MotoSuiteTest<> {
  protected:
-  static void SetUpTestSuite() { moto_ = MotoServer::Start({}).release(); }
-  static void TearDownTestSuite() {
-    delete moto_;
-    moto_ = nullptr;
-  }
   void SetUp() override {
     ASSERT_NE(moto_, nullptr) << "moto_server did not start";
     dir_ = testing::MakeTempDir("sluice-watch-");
@@ -116,13 +111,11 @@ class WatchTest : public ::testing::Test {
     ASSERT_TRUE(put.ok()) << put.error().ToString();
   }
 
-  static MotoServer* moto_;
   static inline int bucket_counter_ = 0;
   std::string dir_;
   std::string bucket_;
   std::unique_ptr<S3Client> s3_;
 };
-MotoServer* WatchTest::moto_ = nullptr;
 
 TEST_F(WatchTest, OneObjectThroughItsLife) {
   WatchRun run(*moto_, dir_, {"--interval", "200ms", "s3://" + bucket_ + "/data.csv"});

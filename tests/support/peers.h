@@ -9,6 +9,8 @@
 // A missing peer is a test failure with a message that says how to install it, never a skip.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 
@@ -71,6 +73,23 @@ class RegistryServer {
   int port_ = 0;
   std::string dir_;
   std::unique_ptr<ChildProcess> process_;
+};
+
+// A fixture that shares one moto_server among a suite's tests (starting one takes seconds):
+// started before the suite's first test, stopped after its last.
+template <bool kVerifySignatures = false>
+class MotoSuiteTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    moto_ = MotoServer::Start({.verify_signatures = kVerifySignatures}).release();
+  }
+  static void TearDownTestSuite() {
+    delete moto_;
+    moto_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(moto_, nullptr) << "moto_server did not start"; }
+
+  static inline MotoServer* moto_ = nullptr;
 };
 
 }  // namespace sluice::testing
