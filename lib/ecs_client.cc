@@ -26,4 +26,52 @@ Result<std::vector<std::string>> EcsClient::ListClusters() {
   return arns;
 }
 
+Status EcsClient::CheckCluster(const std::string& cluster) {
+  auto output = CallJson(*client_, kEcsJson, "DescribeClusters", {{"clusters", {cluster}}});
+  if (!output.ok()) return output.error();
+  for (const auto& c : output->value("clusters", nlohmann::json::array())) {
+    if (c.is_object() && c.value("status", "") == "ACTIVE") return Status::Ok();
+    if (c.is_object()) {
+      return Error::InvalidArgument("ECS cluster " + cluster + " is " + c.value("status", "?") +
+                                    ", not ACTIVE");
+    }
+  }
+  return Error::InvalidArgument("no ECS cluster named " + cluster +
+                                " in this account and region (check --cluster and --region)");
+}
+
+Result<RunTaskResult> EcsClient::RunTask(const RunTaskRequest& request) {
+  auto output = CallJson(*client_, kEcsJson, "RunTask", ToJson(request));
+  if (!output.ok()) return output.error();
+  return ParseRunTaskResult(*output);
+}
+
+Result<RunTaskResult> EcsClient::DescribeTasks(const std::string& cluster,
+                                               const std::vector<std::string>& task_arns) {
+  nlohmann::json input = {{"cluster", cluster}, {"tasks", task_arns}};
+  auto output = CallJson(*client_, kEcsJson, "DescribeTasks", input);
+  if (!output.ok()) return output.error();
+  return ParseRunTaskResult(*output);
+}
+
+Status EcsClient::StopTask(const std::string& cluster, const std::string& task_arn,
+                           const std::string& reason) {
+  // ECS keeps at most 255 characters of the reason.
+  nlohmann::json input = {{"cluster", cluster}, {"task", task_arn}, {"reason", reason.substr(0, 255)}};
+  auto output = CallJson(*client_, kEcsJson, "StopTask", input);
+  if (!output.ok()) return output.error();
+  return Status::Ok();
+}
+
+Result<nlohmann::json> EcsClient::DescribeTaskDefinition(const std::string& task_definition) {
+  nlohmann::json input = {{"taskDefinition", task_definition}, {"include", {"TAGS"}}};
+  auto output = CallJson(*client_, kEcsJson, "DescribeTaskDefinition", input);
+  if (!output.ok()) return output.error();
+  auto definition = output->find("taskDefinition");
+  if (definition == output->end() || !definition->is_object()) {
+    return Error::Parse("ECS DescribeTaskDefinition returned no taskDefinition");
+  }
+  return *definition;
+}
+
 }  // namespace sluice

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/ecs_types.h"
 #include "lib/result.h"
 #include "lib/service_client.h"
 
@@ -16,6 +17,19 @@ class EcsClient {
 
   // Every cluster ARN, following nextToken.
   Result<std::vector<std::string>> ListClusters();
+
+  // OK when the cluster exists and is ACTIVE; otherwise an Error::InvalidArgument naming it.
+  Status CheckCluster(const std::string& cluster);
+
+  // Starts one task. ECS reports capacity and placement problems as `failures`, not errors.
+  Result<RunTaskResult> RunTask(const RunTaskRequest& request);
+  // The tasks (up to 100 ARNs); ones ECS no longer knows come back as failures "MISSING".
+  Result<RunTaskResult> DescribeTasks(const std::string& cluster,
+                                      const std::vector<std::string>& task_arns);
+  Status StopTask(const std::string& cluster, const std::string& task_arn,
+                  const std::string& reason);
+  // The "taskDefinition" object of DescribeTaskDefinition (family, family:rev or ARN).
+  Result<nlohmann::json> DescribeTaskDefinition(const std::string& task_definition);
 
   ServiceClient& service() { return *client_; }
 

@@ -1,0 +1,288 @@
+// ECS RunTask requests as sluice-trigger (and sluice-run-once) build them, task descriptions as
+// ECS returns them, and the ECS action against a loopback fake of the ECS JSON API for what moto
+// cannot do: failed tasks, non-zero exit codes, RunTask failures, timeouts.
+#include "lib/ecs_task_action.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "lib/environment.h"
+#include "lib/http.h"
+#include "lib/ecs_task_wait.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/loopback_http_server.h"
+
+namespace sluice {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using testing::LoopbackHttpServer;
+using testing::RecordedRequest;
+using testing::ScriptedResponse;
+
+TriggerEvent Event(const std::string& key = "uploads/u1/a b.csv", const std::string& etag = "e1") {
+  return {json{{"event", "created"}, {"uri", "s3://in/" + key}, {"bucket", "in"}, {"key", key},
+               {"etag", etag}},
+          1};
+}
+
+TEST(RunTaskRequestTest, CarriesNetworkingCapacityOverridesAndTags) {
+  RunTaskRequest r;
+  r.cluster = "jobs";
+  r.task_definition = "process:3";
+  r.capacity_providers = {{"FARGATE_SPOT", 3, 0}, {"FARGATE", 1, 1}};
+  r.platform_version = "1.4.0";
+  r.subnets = {"subnet-1", "subnet-2"};
+  r.security_groups = {"sg-1"};
+  r.assign_public_ip = true;
+  r.container_overrides = {{"app", std::vector<std::string>{"run", "x"}, {{"INPUT_KEY", "k"}}}};
+  r.cpu = "512";
+  r.task_role_arn = "arn:aws:iam::1:role/r";
+  r.tags = {{"team", "data"}};
+  r.started_by = "sluice-trigger";
+  r.client_token = "t";
+  json j = ToJson(r);
+  EXPECT_EQ(j["cluster"], "jobs");
+  EXPECT_EQ(j["taskDefinition"], "process:3");
+  EXPECT_EQ(j["count"], 1);
+  EXPECT_FALSE(j.contains("launchType"));
+  EXPECT_EQ(j["capacityProviderStrategy"][0],
+            (json{{"capacityProvider", "FARGATE_SPOT"}, {"weight", 3}, {"base", 0}}));
+  EXPECT_EQ(j["networkConfiguration"]["awsvpcConfiguration"],
+            (json{{"subnets", {"subnet-1", "subnet-2"}},
+                  {"securityGroups", {"sg-1"}},
+                  {"assignPublicIp", "ENABLED"}}));
+  EXPECT_EQ(j["overrides"]["containerOverrides"][0],
+            (json{{"name", "app"},
+                  {"command", {"run", "x"}},
+                  {"environment", {{{"name", "INPUT_KEY"}, {"value", "k"}}}}}));
+  EXPECT_EQ(j["overrides"]["cpu"], "512");
+  EXPECT_EQ(j["overrides"]["taskRoleArn"], "arn:aws:iam::1:role/r");
+  EXPECT_EQ(j["tags"], (json{{{"key", "team"}, {"value", "data"}}}));
+  EXPECT_EQ(j["startedBy"], "sluice-trigger");
+  EXPECT_EQ(j["clientToken"], "t");
+}
+
+TEST(RunTaskRequestTest, LeavesOutWhatWasNotAskedFor) {
+  RunTaskRequest r;
+  r.cluster = "c";
+  r.task_definition = "f";
+  r.launch_type = "FARGATE";
+  json j = ToJson(r);
+  EXPECT_EQ(j, (json{{"cluster", "c"}, {"taskDefinition", "f"}, {"count", 1}, {"launchType", "FARGATE"}}));
+}
+
+TEST(EcsTaskTest, ParsesATaskAndItsContainers) {
+  auto task = ParseEcsTask(json::parse(R"({
+    "taskArn": "arn:aws:ecs:us-east-1:1:task/jobs/abc123", "lastStatus": "STOPPED",
+    "stopCode": "EssentialContainerExited", "stoppedReason": "Essential container in task exited",
+    "startedAt": 1763892000.5, "stoppedAt": 1763892060,
+    "containers": [{"name": "app", "exitCode": 3, "lastStatus": "STOPPED"},
+                   {"name": "sidecar", "lastStatus": "STOPPED", "reason": "OutOfMemoryError"}]})"));
+  ASSERT_TRUE(task.ok()) << task.error().ToString();
+  EXPECT_EQ(task->arn, "arn:aws:ecs:us-east-1:1:task/jobs/abc123");
+  EXPECT_EQ(TaskIdFromArn(task->arn), "abc123");
+  EXPECT_EQ(task->stop_code, "EssentialContainerExited");
+  ASSERT_EQ(task->containers.size(), 2u);
+  EXPECT_EQ(task->containers[0].exit_code, 3);
+  EXPECT_FALSE(task->containers[1].exit_code);
+  EXPECT_TRUE(task->started_at);
+  EXPECT_EQ(DescribeStop(*task),
+            "EssentialContainerExited: Essential container in task exited (sidecar: OutOfMemoryError)");
+  EXPECT_FALSE(ParseEcsTask(json::parse(R"({"taskArn": 5})")).ok());
+}
+
+TEST(EcsTaskTest, TheExitCodeIsTheFirstNonZeroOfTheEssentialContainers) {
+  EcsTask task;
+  task.containers = {{"log-router", "STOPPED", 137, ""}, {"app", "STOPPED", 0, ""},
+                     {"worker", "STOPPED", 2, ""}};
+  EXPECT_EQ(TaskExitCode(task, {"app"}), 0);
+  EXPECT_EQ(TaskExitCode(task, {"app", "worker"}), 2);
+  EXPECT_EQ(TaskExitCode(task, {}), 137);
+  EcsTask never_ran;
+  never_ran.containers = {{"app", "STOPPED", std::nullopt, "CannotPullContainerError"}};
+  EXPECT_FALSE(TaskExitCode(never_ran, {"app"}));
+}
+
+TEST(EcsTaskTest, EssentialIsTheDefault) {
+  json definition = json::parse(R"({"containerDefinitions": [
+      {"name": "app"}, {"name": "log-router", "essential": false}, {"name": "w", "essential": true}]})");
+  EXPECT_EQ(EssentialContainers(definition), (std::vector<std::string>{"app", "w"}));
+}
+
+TEST(EventClientTokenTest, IsStablePerEventAndAttemptAndFitsEcsLimits) {
+  std::string token = EventClientToken("c", "f:1", Event(), 1);
+  EXPECT_EQ(token.size(), 64u);
+  for (char ch : token) EXPECT_TRUE(ch >= 33 && ch <= 126);
+  EXPECT_EQ(token, EventClientToken("c", "f:1", Event(), 1));
+  EXPECT_NE(token, EventClientToken("c", "f:1", Event(), 2));
+  EXPECT_NE(token, EventClientToken("c", "f:1", Event("uploads/u1/a b.csv", "e2"), 1));
+  EXPECT_NE(token, EventClientToken("c", "g:1", Event(), 1));
+}
+
+// A fake ECS endpoint: RunTask answers with `run_task`, DescribeTasks walks through `states`.
+class FakeEcs {
+ public:
+  json run_task = json::parse(R"({"tasks": [{"taskArn": "arn:aws:ecs:us-east-1:1:task/c/t1",
+                                             "lastStatus": "PROVISIONING"}], "failures": []})");
+  std::vector<json> states;
+
+  LoopbackHttpServer::Handler Handler() {
+    return [this](const RecordedRequest& request) {
+      std::lock_guard lock(mutex_);
+      const std::string* target = request.Header("X-Amz-Target");
+      std::string op = target ? target->substr(target->find('.') + 1) : "";
+      calls.push_back(op);
+      bodies.push_back(json::parse(request.body));
+      ScriptedResponse response;
+      response.headers = {{"Content-Type", "application/x-amz-json-1.1"}};
+      if (op == "RunTask") {
+        response.body = run_task.dump();
+      } else if (op == "DescribeTasks") {
+        json task = states.empty() ? json::object() : states.front();
+        if (states.size() > 1) states.erase(states.begin());
+        response.body = json{{"tasks", {task}}, {"failures", json::array()}}.dump();
+      } else {
+        response.body = "{}";
+      }
+      return response;
+    };
+  }
+
+  std::vector<std::string> calls;
+  std::vector<json> bodies;
+
+ private:
+  std::mutex mutex_;
+};
+
+json Task(const std::string& status, std::optional<int> exit_code = std::nullopt,
+          const std::string& stop_code = "") {
+  json container = {{"name", "app"}, {"lastStatus", status}};
+  if (exit_code) container["exitCode"] = *exit_code;
+  json task = {{"taskArn", "arn:aws:ecs:us-east-1:1:task/c/t1"}, {"lastStatus", status},
+               {"containers", {container}}};
+  if (!stop_code.empty()) {
+    task["stopCode"] = stop_code;
+    task["stoppedReason"] = "CannotPullContainerError: pull access denied";
+  }
+  return task;
+}
+
+class EcsTaskActionTest : public ::testing::Test {
+ protected:
+  EcsTaskActionTest() : server_(fake_.Handler()) {}
+
+  std::unique_ptr<TriggerAction> Action(EcsTaskActionOptions options) {
+    ClientOptions client;
+    client.region = "us-east-1";
+    client.endpoint_url = server_.endpoint();
+    client.env = &env_;
+    client.clock = &clock_;
+    client.http = MakeCurlHttpClient({.connect_timeout = std::chrono::seconds(2),
+                                      .idle_timeout = std::chrono::seconds(5)});
+    client.credentials = StaticCredentials({"AKIDEXAMPLE", "secret", "", {}, "test"});
+    auto context = MakeClientContext(client);
+    EXPECT_TRUE(context.ok());
+    auto ecs = EcsClient::Make(std::move(context).value());
+    EXPECT_TRUE(ecs.ok());
+    options.request.cluster = "c";
+    options.request.task_definition = "f:1";
+    options.container = "app";
+    options.intervals = {milliseconds(1), milliseconds(5)};
+    return MakeEcsTaskAction(std::move(ecs).value(), std::move(options));
+  }
+
+  FakeEcs fake_;
+  LoopbackHttpServer server_;
+  MapEnvironment env_;
+  testing::FakeClock clock_;
+  std::atomic<bool> stop_{false};
+};
+
+TEST_F(EcsTaskActionTest, StartsATaskWithTheEventInItsEnvironment) {
+  EcsTaskActionOptions options;
+  options.env.emplace_back("INPUT_KEY", *EventTemplate::Parse("{key}"));
+  options.command = {*EventTemplate::Parse("process"), *EventTemplate::Parse("s3://{bucket}/{key}")};
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_EQ(outcome.task_arn, "arn:aws:ecs:us-east-1:1:task/c/t1");
+  ASSERT_EQ(fake_.calls, (std::vector<std::string>{"RunTask"}));
+  const json& body = fake_.bodies[0];
+  EXPECT_EQ(body["overrides"]["containerOverrides"][0],
+            (json{{"name", "app"},
+                  {"command", {"process", "s3://in/uploads/u1/a b.csv"}},
+                  {"environment", {{{"name", "INPUT_KEY"}, {"value", "uploads/u1/a b.csv"}}}}}));
+  EXPECT_EQ(body["clientToken"], EventClientToken("c", "f:1", Event(), 1));
+}
+
+TEST_F(EcsTaskActionTest, WaitReportsTheContainerExitCode) {
+  fake_.states = {Task("PENDING"), Task("RUNNING"), Task("STOPPED", 3)};
+  EcsTaskActionOptions options;
+  options.wait = true;
+  options.essential = {"app"};
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_EQ(outcome.exit_code, 3);
+  EXPECT_EQ(outcome.error, "the task's container exited with 3");
+  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"RunTask", "DescribeTasks", "DescribeTasks",
+                                                    "DescribeTasks"}));
+}
+
+TEST_F(EcsTaskActionTest, WaitSucceedsOnExitZero) {
+  fake_.states = {Task("RUNNING"), Task("STOPPED", 0)};
+  EcsTaskActionOptions options;
+  options.wait = true;
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_EQ(outcome.exit_code, 0);
+}
+
+TEST_F(EcsTaskActionTest, ATaskThatNeverRanFailsWithItsStopReason) {
+  fake_.states = {Task("STOPPED", std::nullopt, "TaskFailedToStart")};
+  EcsTaskActionOptions options;
+  options.wait = true;
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_FALSE(outcome.exit_code);
+  EXPECT_NE(outcome.error.find("TaskFailedToStart: CannotPullContainerError"), std::string::npos)
+      << outcome.error;
+  EXPECT_TRUE(outcome.retryable);
+}
+
+TEST_F(EcsTaskActionTest, RunTaskFailuresAreRetryableErrors) {
+  fake_.run_task = json::parse(
+      R"({"tasks": [], "failures": [{"arn": "x", "reason": "RESOURCE:FARGATE", "detail": "none left"}]})");
+  ActionOutcome outcome = Action({})->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE(outcome.retryable);
+  EXPECT_EQ(outcome.error, "RunTask started no task: RESOURCE:FARGATE (none left)");
+}
+
+TEST_F(EcsTaskActionTest, ATimeoutStopsTheTask) {
+  fake_.states = {Task("RUNNING")};
+  EcsTaskActionOptions options;
+  options.wait = true;
+  options.timeout = milliseconds(50);
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_EQ(outcome.exit_code, 124);
+  EXPECT_EQ(fake_.calls.back(), "StopTask");
+  EXPECT_EQ(fake_.bodies.back()["task"], "arn:aws:ecs:us-east-1:1:task/c/t1");
+}
+
+TEST_F(EcsTaskActionTest, StopLeavesTheTaskRunning) {
+  fake_.states = {Task("RUNNING")};
+  EcsTaskActionOptions options;
+  options.wait = true;
+  stop_ = true;
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_TRUE(outcome.stopped);
+  EXPECT_NE(outcome.error.find("goes on running"), std::string::npos);
+  EXPECT_NE(fake_.calls.back(), "StopTask");
+}
+
+}  // namespace
+}  // namespace sluice

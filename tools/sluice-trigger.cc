@@ -1,0 +1,340 @@
+// sluice-trigger: runs an action for each event read from stdin (sluice-watch's JSON Lines, or S3
+// Event Notifications), a local command or an ECS task, and writes one result line per event.
+// Argument parsing here; the work is in lib/trigger_runner.h and the actions it runs.
+#include <signal.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "lib/duration.h"
+#include "lib/ecs_task_action.h"
+#include "lib/exec_action.h"
+#include "lib/exit_codes.h"
+#include "lib/interrupt.h"
+#include "lib/json_lines.h"
+#include "lib/logging.h"
+#include "lib/tool_main.h"
+#include "lib/trigger_runner.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::string_view kTool = "sluice-trigger";
+
+struct Flags {
+  CommonFlags common;
+  bool exec = false;
+  std::vector<std::string> command;
+  std::vector<std::string> env;
+  int max_parallel = 1;
+  std::string debounce = "0s";
+  int retries = 0;
+  std::string retry_delay = "1s";
+  std::string max_retry_delay = "1m";
+  std::string timeout;
+  std::string grace = "30s";
+  std::string events = "created,updated,exists";
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  bool strict = false;
+  // ECS
+  std::string cluster;
+  std::string task_definition;
+  std::string container;
+  std::vector<std::string> subnets;
+  std::vector<std::string> security_groups;
+  bool assign_public_ip = false;
+  std::string launch_type;
+  std::vector<std::string> capacity_providers;
+  std::string platform_version;
+  std::vector<std::string> tags;
+  std::string started_by = "sluice-trigger";
+  bool wait = false;
+};
+
+class UsageError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::chrono::milliseconds Duration(const std::string& flag, const std::string& text) {
+  auto d = ParseDuration(text);
+  if (!d.ok()) throw UsageError(flag + ": " + d.error().message);
+  return *d;
+}
+
+EventTemplate Template(const std::string& flag, const std::string& text) {
+  auto t = EventTemplate::Parse(text);
+  if (!t.ok()) throw UsageError(flag + ": " + t.error().message);
+  return std::move(t).value();
+}
+
+// "NAME=VALUE" -> (NAME, VALUE); `what` names the flag in errors.
+std::pair<std::string, std::string> NameValue(const std::string& flag, const std::string& text) {
+  size_t eq = text.find('=');
+  if (eq == 0 || eq == std::string::npos) {
+    throw UsageError(flag + " " + text + ": expected NAME=VALUE");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+// Values given repeatedly or comma-separated ("--subnet a,b --subnet c").
+std::vector<std::string> Split(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      std::string part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+TriggerOptions RunnerOptions(const Flags& flags) {
+  TriggerOptions options;
+  if (flags.max_parallel < 1 || flags.max_parallel > 1024) {
+    throw UsageError("--max-parallel must be from 1 to 1024");
+  }
+  options.max_parallel = flags.max_parallel;
+  if (flags.retries < 0) throw UsageError("--retries must be 0 or more");
+  options.retries = flags.retries;
+  options.retry_delay = Duration("--retry-delay", flags.retry_delay);
+  options.max_retry_delay = Duration("--max-retry-delay", flags.max_retry_delay);
+  options.debounce = Duration("--debounce", flags.debounce);
+  options.grace = Duration("--grace-period", flags.grace);
+  auto events = ParseChangeKinds(flags.events);
+  if (!events.ok()) throw UsageError("--events: " + events.error().message);
+  options.events = *events;
+  for (const auto& [patterns, out] :
+       {std::pair{&flags.include, &options.include}, std::pair{&flags.exclude, &options.exclude}}) {
+    for (const std::string& p : *patterns) {
+      auto glob = Glob::Parse(p);
+      if (!glob.ok()) throw UsageError(glob.error().message);
+      out->push_back(std::move(glob).value());
+    }
+  }
+  options.strict = flags.strict;
+  return options;
+}
+
+std::vector<std::pair<std::string, EventTemplate>> EnvTemplates(const Flags& flags) {
+  std::vector<std::pair<std::string, EventTemplate>> env;
+  for (const std::string& text : flags.env) {
+    auto [name, value] = NameValue("--env", text);
+    env.emplace_back(name, Template("--env " + name, value));
+  }
+  return env;
+}
+
+std::vector<EventTemplate> CommandTemplates(const Flags& flags) {
+  std::vector<EventTemplate> command;
+  for (const std::string& arg : flags.command) command.push_back(Template("command", arg));
+  return command;
+}
+
+std::unique_ptr<TriggerAction> MakeExec(const Flags& flags) {
+  if (flags.command.empty()) throw UsageError("--exec needs a command after --: --exec -- CMD ARG...");
+  ExecActionOptions options;
+  options.argv = CommandTemplates(flags);
+  options.env = EnvTemplates(flags);
+  if (!flags.timeout.empty()) options.timeout = Duration("--timeout", flags.timeout);
+  return MakeExecAction(std::move(options));
+}
+
+// Also checks, before any event is read, that the cluster, the task definition and the
+// container exist: a typo fails once, at start, not once per event.
+Result<std::unique_ptr<TriggerAction>> MakeEcs(const Flags& flags) {
+  if (flags.cluster.empty() || flags.task_definition.empty()) {
+    throw UsageError("the ECS action needs both --cluster and --task-definition");
+  }
+  if (!flags.launch_type.empty() && !flags.capacity_providers.empty()) {
+    throw UsageError("--launch-type and --capacity-provider exclude each other");
+  }
+  EcsTaskActionOptions options;
+  RunTaskRequest& r = options.request;
+  r.cluster = flags.cluster;
+  r.task_definition = flags.task_definition;
+  r.launch_type = flags.launch_type;
+  for (const std::string& item : Split(flags.capacity_providers)) {
+    // NAME[:WEIGHT[:BASE]]
+    CapacityProviderItem provider;
+    size_t colon = item.find(':');
+    provider.name = item.substr(0, colon);
+    try {
+      if (colon != std::string::npos) {
+        std::string rest = item.substr(colon + 1);
+        size_t second = rest.find(':');
+        provider.weight = std::stoi(rest.substr(0, second));
+        if (second != std::string::npos) provider.base = std::stoi(rest.substr(second + 1));
+      }
+    } catch (const std::exception&) {
+      throw UsageError("--capacity-provider " + item + ": expected NAME[:WEIGHT[:BASE]]");
+    }
+    r.capacity_providers.push_back(provider);
+  }
+  r.platform_version = flags.platform_version;
+  r.subnets = Split(flags.subnets);
+  r.security_groups = Split(flags.security_groups);
+  if (flags.assign_public_ip) r.assign_public_ip = true;
+  for (const std::string& tag : flags.tags) r.tags.push_back(NameValue("--tag", tag));
+  if (flags.started_by.size() > 36) throw UsageError("--started-by: at most 36 characters");
+  r.started_by = flags.started_by;
+  options.env = EnvTemplates(flags);
+  options.command = CommandTemplates(flags);
+  options.wait = flags.wait;
+  if (!flags.timeout.empty()) {
+    if (!flags.wait) throw UsageError("--timeout with the ECS action needs --wait");
+    options.timeout = Duration("--timeout", flags.timeout);
+  }
+
+  auto context = MakeClientContext(ToClientOptions(flags.common));
+  if (!context.ok()) return context.error();
+  auto ecs = EcsClient::Make(std::move(context).value());
+  if (!ecs.ok()) return ecs.error();
+  std::shared_ptr<EcsClient> client = std::move(ecs).value();
+  Status cluster = client->CheckCluster(flags.cluster);
+  if (!cluster.ok()) return cluster.error();
+  auto definition = client->DescribeTaskDefinition(flags.task_definition);
+  if (!definition.ok()) return definition.error();
+
+  std::vector<std::string> names;
+  for (const auto& c : definition->value("containerDefinitions", nlohmann::json::array())) {
+    if (c.is_object() && c.contains("name") && c["name"].is_string()) names.push_back(c["name"]);
+  }
+  std::string listed;
+  for (const std::string& n : names) listed += (listed.empty() ? "" : ", ") + n;
+  options.container = flags.container;
+  if (options.container.empty() && (!options.env.empty() || !options.command.empty())) {
+    if (names.size() != 1) {
+      throw UsageError("task definition " + flags.task_definition + " has " +
+                       std::to_string(names.size()) + " containers (" + listed +
+                       "): name the one --env and the command apply to with --container");
+    }
+    options.container = names.front();
+  }
+  if (!options.container.empty() &&
+      std::find(names.begin(), names.end(), options.container) == names.end()) {
+    return Error::InvalidArgument("task definition " + flags.task_definition +
+                                  " has no container named " + options.container + " (it has " +
+                                  listed + ")");
+  }
+  options.essential = EssentialContainers(*definition);
+  return MakeEcsTaskAction(std::move(client), std::move(options));
+}
+
+int Run(const Flags& flags) {
+  SetVerbose(flags.common.verbose);
+  bool ecs = !flags.cluster.empty() || !flags.task_definition.empty();
+  std::unique_ptr<TriggerAction> action;
+  TriggerOptions options;
+  try {
+    if (flags.exec == ecs) {
+      throw UsageError(flags.exec ? "choose one action: --exec or --cluster/--task-definition"
+                                  : "no action: give --exec -- CMD..., or --cluster C "
+                                    "--task-definition FAMILY[:REV]");
+    }
+    options = RunnerOptions(flags);
+    if (flags.exec) {
+      action = MakeExec(flags);
+    } else {
+      auto made = MakeEcs(flags);
+      if (!made.ok()) {
+        PrintError(kTool, made.error());
+        return kExitFailure;
+      }
+      action = std::move(made).value();
+    }
+  } catch (const UsageError& e) {
+    LogLine(std::string(kTool) + ": " + e.what() + " (run sluice-trigger --help)");
+    return kExitUsage;
+  }
+
+  InstallInterruptHandlers();
+  auto input = MakeFdLineSource(STDIN_FILENO, options.max_line);
+  std::mt19937_64 random(std::random_device{}());
+  std::mutex random_mutex;
+  TriggerDeps deps;
+  deps.input = input.get();
+  deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
+  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+  deps.interrupted = [] { return Interrupted(); };
+  deps.now = [] { return RealClock().Now(); };
+  deps.random01 = [&] {
+    std::lock_guard lock(random_mutex);
+    return std::uniform_real_distribution<double>(0.0, 1.0)(random);
+  };
+  return RunTrigger(options, *action, deps);
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  using namespace sluice;
+  signal(SIGPIPE, SIG_IGN);  // a closed stdout is a failed write, not a signal
+  Flags flags;
+  CLI::App app{
+      "Run an action for each event read from stdin, and write one JSON result line per event.\n"
+      "Input: sluice-watch's JSON Lines, or S3 Event Notifications / EventBridge S3 events, one "
+      "per line.\n"
+      "Actions: --exec -- CMD ARG... runs a local command (no shell; {key}, {bucket}, {uri}, ... "
+      "in arguments and --env values are replaced, and SLUICE_KEY, SLUICE_URI, ... are set);\n"
+      "--cluster C --task-definition FAMILY[:REV] starts an ECS task (a command after -- "
+      "overrides the container's).\n"
+      "Result: event, line, action, status (succeeded|failed|skipped|cancelled), exit_code, "
+      "task_arn, attempts, started_at, finished_at, seconds, error. See man sluice-trigger.\n"
+      "Exit: 0 all succeeded, 1 something failed, 2 usage, 65 bad input with --strict, 130 "
+      "interrupted.",
+      "sluice-trigger"};
+  AddCommonFlags(app, flags.common);
+  app.add_flag("--exec", flags.exec, "run the command after -- for each event");
+  app.add_option("COMMAND", flags.command, "the command (after --)");
+  app.add_option("--env", flags.env,
+                 "NAME=TEMPLATE: set in the command's (or the task container's) environment, "
+                 "e.g. INPUT_KEY={key} (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--max-parallel", flags.max_parallel, "actions running at once (default 1)");
+  app.add_option("--debounce", flags.debounce,
+                 "hold each event this long; later events for the same uri replace it (default 0s)");
+  app.add_option("--retries", flags.retries, "attempts after a failed one (default 0)");
+  app.add_option("--retry-delay", flags.retry_delay,
+                 "first retry waits up to this long, doubling each time, with full jitter (default 1s)");
+  app.add_option("--max-retry-delay", flags.max_retry_delay, "cap on one retry's wait (default 1m)");
+  app.add_option("--timeout", flags.timeout,
+                 "stop an attempt after this long (a command; a task with --wait) and fail it with 124");
+  app.add_option("--grace-period", flags.grace,
+                 "after SIGINT/SIGTERM, running actions get this long before they are stopped "
+                 "(default 30s)");
+  app.add_option("--events", flags.events,
+                 "which events to act on (default created,updated,exists; deleted is opt-in)");
+  app.add_option("--include", flags.include, "act only on keys matching this glob (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--exclude", flags.exclude, "skip keys matching this glob (repeatable)")
+      ->allow_extra_args(false);
+  app.add_flag("--strict", flags.strict, "a bad input line ends the run with exit 65");
+  app.add_option("--cluster", flags.cluster, "ECS cluster to run tasks in");
+  app.add_option("--task-definition", flags.task_definition, "FAMILY, FAMILY:REVISION or ARN");
+  app.add_option("--container", flags.container,
+                 "the container --env and the command apply to (default: the only one)");
+  app.add_option("--subnet", flags.subnets, "awsvpc subnet (repeatable or comma-separated)")
+      ->allow_extra_args(false);
+  app.add_option("--security-group", flags.security_groups,
+                 "awsvpc security group (repeatable or comma-separated)")
+      ->allow_extra_args(false);
+  app.add_flag("--assign-public-ip", flags.assign_public_ip,
+               "give the task a public IP (Fargate in a public subnet without NAT)");
+  app.add_option("--launch-type", flags.launch_type, "FARGATE, EC2 or EXTERNAL");
+  app.add_option("--capacity-provider", flags.capacity_providers,
+                 "NAME[:WEIGHT[:BASE]], e.g. FARGATE_SPOT (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--platform-version", flags.platform_version, "Fargate platform version");
+  app.add_option("--tag", flags.tags, "KEY=VALUE tag on each task (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--started-by", flags.started_by, "the task's startedBy (default sluice-trigger)");
+  app.add_flag("--wait", flags.wait,
+               "wait until each task stops; its essential container's exit code is the result");
+  return RunToolMain(app, argc, argv, [&] { return Run(flags); });
+}
