@@ -28,7 +28,8 @@ std::string ReadFile(const std::string& path) {
 // One sluice-watch run: stdout and stderr go to files the test reads as they grow.
 class WatchRun {
  public:
-  WatchRun(const MotoServer& moto, const std::string& dir, const std::vector<std::string>& args)
+  WatchRun(const MotoServer& moto, const std::string& dir, const std::vector<std::string>& args,
+           const Credentials* credentials = nullptr)
       : out_(dir + "/out." + std::to_string(++counter_)), err_(out_ + ".err") {
     std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$SLUICE_TEST_ERR\"",
                                      std::string(SLUICE_BIN_DIR) + "/sluice-watch"};
@@ -41,8 +42,9 @@ class WatchRun {
         {"AWS_EC2_METADATA_DISABLED", "true"},
         {"AWS_REGION", "us-east-1"},
         {"AWS_ENDPOINT_URL", moto.endpoint()},
-        {"AWS_ACCESS_KEY_ID", moto.credentials().access_key_id},
-        {"AWS_SECRET_ACCESS_KEY", moto.credentials().secret_access_key},
+        {"AWS_ACCESS_KEY_ID", (credentials ? *credentials : moto.credentials()).access_key_id},
+        {"AWS_SECRET_ACCESS_KEY",
+         (credentials ? *credentials : moto.credentials()).secret_access_key},
     };
     std::string error;
     process_ = testing::ChildProcess::Start(argv, env, out_, &error);
@@ -322,6 +324,34 @@ TEST_F(WatchTest, BadTargetsAndFlagsAreUsageErrors) {
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
     EXPECT_NE(err.find("sluice-watch: "), std::string::npos) << err;
   }
+}
+
+// With moto checking signatures and IAM: a key whose policy denies S3 gets one clear line and
+// exit 1 at the first poll, not a retry loop.
+class WatchAccessTest : public testing::MotoSuiteTest<true> {};
+
+TEST_F(WatchAccessTest, AccessDeniedIsExit1WithAClearLine) {
+  std::string dir = testing::MakeTempDir("sluice-watch-access-");
+  auto s3 = S3Client::Make(moto_->Context());
+  ASSERT_TRUE(s3.ok());
+  ASSERT_TRUE((*s3)->CreateBucket("guarded").ok());
+  ASSERT_TRUE((*s3)->PutObject("guarded", "data.csv", "x").ok());
+  auto denied = moto_->CreateUser(
+      "no-s3",
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]})");
+  ASSERT_TRUE(denied.ok()) << denied.error().ToString();
+
+  for (std::string target : {"s3://guarded/data.csv", "s3://guarded/"}) {
+    WatchRun run(*moto_, dir, {target}, &*denied);
+    EXPECT_EQ(run.Wait(30000), 1) << target << run.Stderr();
+    std::string err = run.Stderr();
+    EXPECT_NE(err.find("403"), std::string::npos) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  }
+  // The allowed user still sees the object: the denial came from the policy, not the set-up.
+  WatchRun allowed(*moto_, dir, {"--initial", "--once", "s3://guarded/data.csv"});
+  EXPECT_EQ(allowed.Wait(30000), 0) << allowed.Stderr();
+  testing::RemoveTree(dir);
 }
 
 }  // namespace

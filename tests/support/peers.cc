@@ -72,36 +72,36 @@ std::unique_ptr<MotoServer> MotoServer::Start(const Options& options) {
 }
 
 bool MotoServer::CreateSigningUser() {
-  auto context = Context(&credentials_);
-  auto iam = ServiceClient::Make(context, kIam);
-  if (!iam.ok()) {
-    ADD_FAILURE() << iam.error().ToString();
+  auto user = CreateUser(
+      "sluice-test",
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})");
+  if (!user.ok()) {
+    ADD_FAILURE() << "setting up moto's IAM user failed: " << user.error().ToString();
     return false;
   }
-  constexpr std::string_view kVersion = "2010-05-08";
-  const std::string user = "sluice-test";
-  auto created = CallQuery(**iam, "CreateUser", kVersion, {{"UserName", user}});
-  auto policy = CallQuery(
-      **iam, "PutUserPolicy", kVersion,
-      {{"UserName", user},
-       {"PolicyName", "allow-all"},
-       {"PolicyDocument",
-        R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})"}});
-  auto key = CallQuery(**iam, "CreateAccessKey", kVersion, {{"UserName", user}});
-  for (auto* r : {&created, &policy, &key}) {
-    if (!r->ok()) {
-      ADD_FAILURE() << "setting up moto's IAM user failed: " << r->error().ToString();
-      return false;
-    }
-  }
-  pugi::xml_node access_key = QueryResult(*key.value(), "CreateAccessKey").child("AccessKey");
-  credentials_ = Credentials{access_key.child_value("AccessKeyId"),
-                             access_key.child_value("SecretAccessKey"), "", {}, "moto IAM user"};
-  if (credentials_.empty()) {
-    ADD_FAILURE() << "moto's CreateAccessKey returned no key";
-    return false;
-  }
+  credentials_ = *user;
   return true;
+}
+
+Result<Credentials> MotoServer::CreateUser(const std::string& name,
+                                           const std::string& policy_document) {
+  auto iam = ServiceClient::Make(Context(), kIam);
+  if (!iam.ok()) return iam.error();
+  constexpr std::string_view kVersion = "2010-05-08";
+  auto created = CallQuery(**iam, "CreateUser", kVersion, {{"UserName", name}});
+  if (!created.ok()) return created.error();
+  auto policy = CallQuery(**iam, "PutUserPolicy", kVersion,
+                          {{"UserName", name},
+                           {"PolicyName", name + "-policy"},
+                           {"PolicyDocument", policy_document}});
+  if (!policy.ok()) return policy.error();
+  auto key = CallQuery(**iam, "CreateAccessKey", kVersion, {{"UserName", name}});
+  if (!key.ok()) return key.error();
+  pugi::xml_node access_key = QueryResult(*key.value(), "CreateAccessKey").child("AccessKey");
+  Credentials credentials{access_key.child_value("AccessKeyId"),
+                          access_key.child_value("SecretAccessKey"), "", {}, "moto IAM user"};
+  if (credentials.empty()) return Error::Parse("moto's CreateAccessKey returned no key");
+  return credentials;
 }
 
 std::shared_ptr<const ClientContext> MotoServer::Context(const Credentials* credentials) const {

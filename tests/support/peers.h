@@ -42,6 +42,11 @@ class MotoServer {
   std::shared_ptr<const ClientContext> Context(const Credentials* credentials = nullptr) const;
   std::string LogTail() const { return process_->LogTail(); }
 
+  // Creates an IAM user with this inline policy and returns its access key: with
+  // verify_signatures, moto then answers that key's calls as IAM would (AccessDenied for what
+  // the policy does not allow).
+  Result<Credentials> CreateUser(const std::string& name, const std::string& policy_document);
+
  private:
   MotoServer() = default;
   bool CreateSigningUser();
