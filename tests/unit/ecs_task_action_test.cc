@@ -11,16 +11,13 @@
 #include "lib/http.h"
 #include "lib/ecs_task_wait.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/loopback_http_server.h"
+#include "tests/support/fake_ecs.h"
 
 namespace sluice {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-using testing::LoopbackHttpServer;
-using testing::RecordedRequest;
-using testing::ScriptedResponse;
 
 TriggerEvent Event(const std::string& key = "uploads/u1/a b.csv", const std::string& etag = "e1") {
   return {json{{"event", "created"}, {"uri", "s3://in/" + key}, {"bucket", "in"}, {"key", key},
@@ -122,63 +119,24 @@ TEST(EventClientTokenTest, IsStablePerEventAndAttemptAndFitsEcsLimits) {
   EXPECT_NE(token, EventClientToken("c", "g:1", Event(), 1));
 }
 
-// A fake ECS endpoint: RunTask answers with `run_task`, DescribeTasks walks through `states`.
-class FakeEcs {
- public:
-  json run_task = json::parse(R"({"tasks": [{"taskArn": "arn:aws:ecs:us-east-1:1:task/c/t1",
-                                             "lastStatus": "PROVISIONING"}], "failures": []})");
-  std::vector<json> states;
-
-  LoopbackHttpServer::Handler Handler() {
-    return [this](const RecordedRequest& request) {
-      std::lock_guard lock(mutex_);
-      const std::string* target = request.Header("X-Amz-Target");
-      std::string op = target ? target->substr(target->find('.') + 1) : "";
-      calls.push_back(op);
-      bodies.push_back(json::parse(request.body));
-      ScriptedResponse response;
-      response.headers = {{"Content-Type", "application/x-amz-json-1.1"}};
-      if (op == "RunTask") {
-        response.body = run_task.dump();
-      } else if (op == "DescribeTasks") {
-        json task = states.empty() ? json::object() : states.front();
-        if (states.size() > 1) states.erase(states.begin());
-        response.body = json{{"tasks", {task}}, {"failures", json::array()}}.dump();
-      } else {
-        response.body = "{}";
-      }
-      return response;
-    };
-  }
-
-  std::vector<std::string> calls;
-  std::vector<json> bodies;
-
- private:
-  std::mutex mutex_;
-};
-
-json Task(const std::string& status, std::optional<int> exit_code = std::nullopt,
-          const std::string& stop_code = "") {
-  json container = {{"name", "app"}, {"lastStatus", status}};
-  if (exit_code) container["exitCode"] = *exit_code;
-  json task = {{"taskArn", "arn:aws:ecs:us-east-1:1:task/c/t1"}, {"lastStatus", status},
-               {"containers", {container}}};
-  if (!stop_code.empty()) {
-    task["stopCode"] = stop_code;
-    task["stoppedReason"] = "CannotPullContainerError: pull access denied";
-  }
-  return task;
-}
+const nlohmann::json kDefinition = json::parse(R"({"family": "f", "containerDefinitions": [
+    {"name": "app", "image": "busybox", "memory": 128, "essential": true},
+    {"name": "log-router", "image": "fluent-bit", "memory": 64, "essential": false}]})");
 
 class EcsTaskActionTest : public ::testing::Test {
  protected:
-  EcsTaskActionTest() : server_(fake_.Handler()) {}
+  void SetUp() override {
+    fake_.AddCluster("c");
+    fake_.AddTaskDefinition(kDefinition);
+  }
+  void TearDown() override {
+    EXPECT_TRUE(fake_.Refusals().empty()) << ::testing::PrintToString(fake_.Refusals());
+  }
 
   std::unique_ptr<TriggerAction> Action(EcsTaskActionOptions options) {
     ClientOptions client;
     client.region = "us-east-1";
-    client.endpoint_url = server_.endpoint();
+    client.endpoint_url = fake_.endpoint();
     client.env = &env_;
     client.clock = &clock_;
     client.http = MakeCurlHttpClient({.connect_timeout = std::chrono::seconds(2),
@@ -190,13 +148,19 @@ class EcsTaskActionTest : public ::testing::Test {
     EXPECT_TRUE(ecs.ok());
     options.request.cluster = "c";
     options.request.task_definition = "f:1";
-    options.container = "app";
+    if (options.container.empty()) options.container = "app";
     options.intervals = {milliseconds(1), milliseconds(5)};
     return MakeEcsTaskAction(std::move(ecs).value(), std::move(options));
   }
 
-  FakeEcs fake_;
-  LoopbackHttpServer server_;
+  EcsTaskActionOptions Waiting() {
+    EcsTaskActionOptions options;
+    options.wait = true;
+    options.essential = {"app"};
+    return options;
+  }
+
+  testing::FakeEcs fake_;
   MapEnvironment env_;
   testing::FakeClock clock_;
   std::atomic<bool> stop_{false};
@@ -206,11 +170,13 @@ TEST_F(EcsTaskActionTest, StartsATaskWithTheEventInItsEnvironment) {
   EcsTaskActionOptions options;
   options.env.emplace_back("INPUT_KEY", *EventTemplate::Parse("{key}"));
   options.command = {*EventTemplate::Parse("process"), *EventTemplate::Parse("s3://{bucket}/{key}")};
+  options.request.subnets = {"subnet-1"};
+  options.request.launch_type = "FARGATE";
   ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
   EXPECT_TRUE(outcome.succeeded) << outcome.error;
-  EXPECT_EQ(outcome.task_arn, "arn:aws:ecs:us-east-1:1:task/c/t1");
-  ASSERT_EQ(fake_.calls, (std::vector<std::string>{"RunTask"}));
-  const json& body = fake_.bodies[0];
+  EXPECT_EQ(outcome.task_arn, "arn:aws:ecs:us-east-1:123456789012:task/c/task1");
+  EXPECT_EQ(fake_.Operations(), (std::vector<std::string>{"RunTask"}));
+  json body = fake_.Requests("RunTask")[0];
   EXPECT_EQ(body["overrides"]["containerOverrides"][0],
             (json{{"name", "app"},
                   {"command", {"process", "s3://in/uploads/u1/a b.csv"}},
@@ -218,33 +184,51 @@ TEST_F(EcsTaskActionTest, StartsATaskWithTheEventInItsEnvironment) {
   EXPECT_EQ(body["clientToken"], EventClientToken("c", "f:1", Event(), 1));
 }
 
-TEST_F(EcsTaskActionTest, WaitReportsTheContainerExitCode) {
-  fake_.states = {Task("PENDING"), Task("RUNNING"), Task("STOPPED", 3)};
-  EcsTaskActionOptions options;
-  options.wait = true;
-  options.essential = {"app"};
-  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+TEST_F(EcsTaskActionTest, TheSameEventTwiceStartsOneTask) {
+  auto action = Action({});
+  ActionOutcome first = action->Run(Event(), 1, stop_);
+  ActionOutcome again = action->Run(Event(), 1, stop_);
+  ActionOutcome retry = action->Run(Event(), 2, stop_);
+  EXPECT_EQ(first.task_arn, again.task_arn);  // ECS honours the clientToken
+  EXPECT_NE(first.task_arn, retry.task_arn);  // a new attempt is a new task
+  EXPECT_EQ(fake_.Tasks().size(), 2u);
+}
+
+TEST_F(EcsTaskActionTest, WaitReportsTheEssentialContainersExitCode) {
+  testing::FakeEcs::TaskScript script;
+  script.exit_codes = {{"app", 3}, {"log-router", 0}};
+  fake_.SetTaskScript(script);
+  ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
   EXPECT_FALSE(outcome.succeeded);
   EXPECT_EQ(outcome.exit_code, 3);
   EXPECT_EQ(outcome.error, "the task's container exited with 3");
-  EXPECT_EQ(fake_.calls, (std::vector<std::string>{"RunTask", "DescribeTasks", "DescribeTasks",
-                                                    "DescribeTasks"}));
+  EXPECT_EQ(fake_.Operations(), (std::vector<std::string>{"RunTask", "DescribeTasks",
+                                                          "DescribeTasks", "DescribeTasks"}));
 }
 
-TEST_F(EcsTaskActionTest, WaitSucceedsOnExitZero) {
-  fake_.states = {Task("RUNNING"), Task("STOPPED", 0)};
-  EcsTaskActionOptions options;
-  options.wait = true;
-  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+TEST_F(EcsTaskActionTest, ANonEssentialContainerDoesNotDecide) {
+  testing::FakeEcs::TaskScript script;
+  script.exit_codes = {{"app", 0}, {"log-router", 137}};
+  fake_.SetTaskScript(script);
+  ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
   EXPECT_TRUE(outcome.succeeded) << outcome.error;
   EXPECT_EQ(outcome.exit_code, 0);
 }
 
+TEST_F(EcsTaskActionTest, ThrottledPollsAreRetried) {
+  fake_.Throttle("DescribeTasks", 2);
+  ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
+  EXPECT_TRUE(outcome.succeeded) << outcome.error;
+}
+
 TEST_F(EcsTaskActionTest, ATaskThatNeverRanFailsWithItsStopReason) {
-  fake_.states = {Task("STOPPED", std::nullopt, "TaskFailedToStart")};
-  EcsTaskActionOptions options;
-  options.wait = true;
-  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  testing::FakeEcs::TaskScript script;
+  script.states = {"PROVISIONING", "STOPPED"};
+  script.exit_codes = {};
+  script.stop_code = "TaskFailedToStart";
+  script.stopped_reason = "CannotPullContainerError: pull access denied";
+  fake_.SetTaskScript(script);
+  ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
   EXPECT_FALSE(outcome.succeeded);
   EXPECT_FALSE(outcome.exit_code);
   EXPECT_NE(outcome.error.find("TaskFailedToStart: CannotPullContainerError"), std::string::npos)
@@ -253,35 +237,46 @@ TEST_F(EcsTaskActionTest, ATaskThatNeverRanFailsWithItsStopReason) {
 }
 
 TEST_F(EcsTaskActionTest, RunTaskFailuresAreRetryableErrors) {
-  fake_.run_task = json::parse(
-      R"({"tasks": [], "failures": [{"arn": "x", "reason": "RESOURCE:FARGATE", "detail": "none left"}]})");
+  fake_.FailRunTask(json::parse(R"([{"arn": "x", "reason": "RESOURCE:FARGATE", "detail": "none left"}])"));
   ActionOutcome outcome = Action({})->Run(Event(), 1, stop_);
   EXPECT_FALSE(outcome.succeeded);
   EXPECT_TRUE(outcome.retryable);
   EXPECT_EQ(outcome.error, "RunTask started no task: RESOURCE:FARGATE (none left)");
 }
 
-TEST_F(EcsTaskActionTest, ATimeoutStopsTheTask) {
-  fake_.states = {Task("RUNNING")};
+TEST_F(EcsTaskActionTest, ARequestEcsRefusesIsNotRetried) {
   EcsTaskActionOptions options;
-  options.wait = true;
+  options.container = "nope";
+  options.env.emplace_back("X", *EventTemplate::Parse("1"));
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_FALSE(outcome.retryable);
+  EXPECT_NE(outcome.error.find("InvalidParameterException"), std::string::npos) << outcome.error;
+}
+
+TEST_F(EcsTaskActionTest, ATimeoutStopsTheTask) {
+  testing::FakeEcs::TaskScript script;
+  script.states = {"PENDING", "RUNNING"};  // runs until stopped
+  fake_.SetTaskScript(script);
+  EcsTaskActionOptions options = Waiting();
   options.timeout = milliseconds(50);
   ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
   EXPECT_FALSE(outcome.succeeded);
   EXPECT_EQ(outcome.exit_code, 124);
-  EXPECT_EQ(fake_.calls.back(), "StopTask");
-  EXPECT_EQ(fake_.bodies.back()["task"], "arn:aws:ecs:us-east-1:1:task/c/t1");
+  EXPECT_EQ(fake_.Operations().back(), "StopTask");
+  EXPECT_EQ(fake_.Tasks()[0]["lastStatus"], "STOPPED");
+  EXPECT_EQ(fake_.Tasks()[0]["stopCode"], "UserInitiated");
 }
 
 TEST_F(EcsTaskActionTest, StopLeavesTheTaskRunning) {
-  fake_.states = {Task("RUNNING")};
-  EcsTaskActionOptions options;
-  options.wait = true;
+  testing::FakeEcs::TaskScript script;
+  script.states = {"PENDING", "RUNNING"};
+  fake_.SetTaskScript(script);
   stop_ = true;
-  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
   EXPECT_TRUE(outcome.stopped);
   EXPECT_NE(outcome.error.find("goes on running"), std::string::npos);
-  EXPECT_NE(fake_.calls.back(), "StopTask");
+  EXPECT_NE(fake_.Operations().back(), "StopTask");
 }
 
 }  // namespace

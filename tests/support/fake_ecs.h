@@ -1,0 +1,111 @@
+// FakeEcs: a scriptable fake of the ECS and CloudWatch Logs JSON APIs on 127.0.0.1, for what
+// moto cannot do: non-zero exit codes, tasks that fail to start, logs arriving over several
+// polls, throttling, clientToken idempotency, StopTask. Shared by the trigger, run-once and deploy
+// tests; it goes beside moto, not instead of it.
+//
+// It checks request shapes as the real APIs do (required fields, types, enums, lengths) and
+// answers a malformed request with HTTP 400 and the error code ECS would use, so a client that
+// builds a wrong request fails here, not only in production. Clusters and task definitions must
+// be created first, as in ECS.
+//
+// Tasks: each RunTask starts a task that follows the TaskScript in effect at the time. Every
+// DescribeTasks of a task moves it one state along `states`; on reaching a state it appends that
+// state's log lines to the task's log stream ("<prefix>/<container>/<task id>" in the log group
+// of the container's awslogs options). A task's final state is STOPPED with the script's exit
+// codes (a script without STOPPED runs until stopped). StopTask moves a task to STOPPED at once
+// (stopCode UserInitiated, no exit codes).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/support/loopback_http_server.h"
+
+namespace sluice::testing {
+
+class FakeEcs {
+ public:
+  struct TaskScript {
+    std::vector<std::string> states = {"PROVISIONING", "PENDING", "RUNNING", "STOPPED"};
+    // Exit codes at STOPPED, by container name; a container not named here gets none (it never
+    // ran), as with CannotPullContainerError.
+    std::map<std::string, int> exit_codes = {{"app", 0}};
+    std::string stop_code = "EssentialContainerExited";
+    std::string stopped_reason = "Essential container in task exited";
+    std::map<std::string, std::string> container_reasons;  // e.g. CannotPullContainerError
+    // Log lines written when the task reaches states[i] (index i), to the first container's
+    // stream.
+    std::map<size_t, std::vector<std::string>> logs;
+  };
+
+  FakeEcs();
+  ~FakeEcs();
+
+  std::string endpoint() const { return server_->endpoint(); }
+
+  void AddCluster(const std::string& name);
+  // Registers revision 1 (then 2, ...) of definition["family"]; returns its ARN.
+  std::string AddTaskDefinition(const nlohmann::json& definition);
+  void SetTaskScript(TaskScript script);
+  // The next RunTask calls answer with these failures and start no task.
+  void FailRunTask(nlohmann::json failures, int times = 1);
+  // The next `times` calls of `operation` answer 400 ThrottlingException.
+  void Throttle(const std::string& operation, int times);
+
+  // Request bodies received for an operation, in order; and every operation name, in order.
+  std::vector<nlohmann::json> Requests(const std::string& operation) const;
+  std::vector<std::string> Operations() const;
+  // The tasks started so far (as DescribeTasks shows them now).
+  std::vector<nlohmann::json> Tasks() const;
+  // Malformed requests this fake refused (each "Operation: what was wrong"): tests assert it is
+  // empty, so a shape error is caught even when the client copes with the 400.
+  std::vector<std::string> Refusals() const;
+
+ private:
+  struct Task {
+    nlohmann::json description;
+    TaskScript script;
+    size_t state = 0;
+    std::string log_group, log_stream;
+  };
+  struct Answer {
+    int status = 200;
+    nlohmann::json body;
+  };
+
+  ScriptedResponse Handle(const RecordedRequest& request);
+  Answer Dispatch(const std::string& operation, const nlohmann::json& body);
+  Answer RunTask(const nlohmann::json& body);
+  Answer DescribeTasks(const nlohmann::json& body);
+  Answer StopTask(const nlohmann::json& body);
+  Answer DescribeTaskDefinition(const nlohmann::json& body);
+  Answer DescribeClusters(const nlohmann::json& body);
+  Answer GetLogEvents(const nlohmann::json& body);
+  Answer Refuse(const std::string& operation, const std::string& code, const std::string& message);
+  const nlohmann::json* FindDefinition(const std::string& reference) const;
+  void Advance(Task& task, size_t to);
+  void MarkStopped(Task& task);
+
+  mutable std::mutex mutex_;
+  std::map<std::string, nlohmann::json> clusters_;  // name -> description
+  std::map<std::string, nlohmann::json> definitions_;  // ARN -> definition
+  std::map<std::string, int> revisions_;               // family -> latest
+  std::vector<Task> tasks_;
+  std::map<std::string, std::string> tokens_;  // clientToken -> task ARN
+  std::map<std::string, std::vector<nlohmann::json>> streams_;  // group + "\n" + stream -> events
+  TaskScript script_;
+  nlohmann::json run_task_failures_;
+  int run_task_failures_left_ = 0;
+  std::map<std::string, int> throttles_;
+  std::vector<std::pair<std::string, nlohmann::json>> requests_;
+  std::vector<std::string> refusals_;
+  int64_t clock_ms_ = 1763892000000;  // log timestamps: advance 1 s per line
+  std::unique_ptr<LoopbackHttpServer> server_;
+};
+
+}  // namespace sluice::testing
