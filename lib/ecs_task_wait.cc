@@ -46,18 +46,6 @@ std::optional<int> TaskExitCode(const EcsTask& task, const std::vector<std::stri
   return code;
 }
 
-std::vector<std::string> EssentialContainers(const nlohmann::json& task_definition) {
-  std::vector<std::string> names;
-  for (const auto& c : task_definition.value("containerDefinitions", nlohmann::json::array())) {
-    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
-    auto essential = c.find("essential");
-    if (essential == c.end() || !essential->is_boolean() || essential->get<bool>()) {
-      names.push_back(c["name"].get<std::string>());
-    }
-  }
-  return names;
-}
-
 std::string DescribeStop(const EcsTask& task) {
   std::string text = task.stop_code.empty() ? "stopped" : task.stop_code;
   if (!task.stopped_reason.empty()) text += ": " + task.stopped_reason;

@@ -38,9 +38,6 @@ Result<EcsTask> WaitForTaskStopped(EcsClient& ecs, const std::string& cluster,
 // them has an exit code: the task stopped before they ran (see stop_code and stopped_reason).
 std::optional<int> TaskExitCode(const EcsTask& task, const std::vector<std::string>& essential);
 
-// The names of the containers marked essential (the default) in a task definition (pure).
-std::vector<std::string> EssentialContainers(const nlohmann::json& task_definition);
-
 // "TaskFailedToStart: CannotPullContainerError: ..." for a task that stopped without running.
 std::string DescribeStop(const EcsTask& task);
 

@@ -13,6 +13,7 @@
 #include "lib/interrupt.h"
 #include "lib/json_lines.h"
 #include "lib/logging.h"
+#include "lib/run_task_flags.h"
 #include "lib/tool_main.h"
 #include "lib/trigger_runner.h"
 
@@ -37,18 +38,7 @@ struct Flags {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   bool strict = false;
-  // ECS
-  std::string cluster;
-  std::string task_definition;
-  std::string container;
-  std::vector<std::string> subnets;
-  std::vector<std::string> security_groups;
-  bool assign_public_ip = false;
-  std::string launch_type;
-  std::vector<std::string> capacity_providers;
-  std::string platform_version;
-  std::vector<std::string> tags;
-  std::string started_by = "sluice-trigger";
+  RunTaskFlags ecs;
   bool wait = false;
 };
 
@@ -68,29 +58,10 @@ EventTemplate Template(const std::string& flag, const std::string& text) {
   return std::move(t).value();
 }
 
-// "NAME=VALUE" -> (NAME, VALUE); `what` names the flag in errors.
-std::pair<std::string, std::string> NameValue(const std::string& flag, const std::string& text) {
-  size_t eq = text.find('=');
-  if (eq == 0 || eq == std::string::npos) {
-    throw UsageError(flag + " " + text + ": expected NAME=VALUE");
-  }
-  return {text.substr(0, eq), text.substr(eq + 1)};
-}
-
-// Values given repeatedly or comma-separated ("--subnet a,b --subnet c").
-std::vector<std::string> Split(const std::vector<std::string>& values) {
-  std::vector<std::string> out;
-  for (const std::string& v : values) {
-    size_t start = 0;
-    while (start <= v.size()) {
-      size_t comma = v.find(',', start);
-      std::string part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
+template <typename T>
+T UsageChecked(Result<T> result) {
+  if (!result.ok()) throw UsageError(result.error().message);
+  return std::move(result).value();
 }
 
 TriggerOptions RunnerOptions(const Flags& flags) {
@@ -123,7 +94,7 @@ TriggerOptions RunnerOptions(const Flags& flags) {
 std::vector<std::pair<std::string, EventTemplate>> EnvTemplates(const Flags& flags) {
   std::vector<std::pair<std::string, EventTemplate>> env;
   for (const std::string& text : flags.env) {
-    auto [name, value] = NameValue("--env", text);
+    auto [name, value] = UsageChecked(ParseNameValue("--env", text));
     env.emplace_back(name, Template("--env " + name, value));
   }
   return env;
@@ -147,41 +118,8 @@ std::unique_ptr<TriggerAction> MakeExec(const Flags& flags) {
 // Also checks, before any event is read, that the cluster, the task definition and the
 // container exist: a typo fails once, at start, not once per event.
 Result<std::unique_ptr<TriggerAction>> MakeEcs(const Flags& flags) {
-  if (flags.cluster.empty() || flags.task_definition.empty()) {
-    throw UsageError("the ECS action needs both --cluster and --task-definition");
-  }
-  if (!flags.launch_type.empty() && !flags.capacity_providers.empty()) {
-    throw UsageError("--launch-type and --capacity-provider exclude each other");
-  }
   EcsTaskActionOptions options;
-  RunTaskRequest& r = options.request;
-  r.cluster = flags.cluster;
-  r.task_definition = flags.task_definition;
-  r.launch_type = flags.launch_type;
-  for (const std::string& item : Split(flags.capacity_providers)) {
-    // NAME[:WEIGHT[:BASE]]
-    CapacityProviderItem provider;
-    size_t colon = item.find(':');
-    provider.name = item.substr(0, colon);
-    try {
-      if (colon != std::string::npos) {
-        std::string rest = item.substr(colon + 1);
-        size_t second = rest.find(':');
-        provider.weight = std::stoi(rest.substr(0, second));
-        if (second != std::string::npos) provider.base = std::stoi(rest.substr(second + 1));
-      }
-    } catch (const std::exception&) {
-      throw UsageError("--capacity-provider " + item + ": expected NAME[:WEIGHT[:BASE]]");
-    }
-    r.capacity_providers.push_back(provider);
-  }
-  r.platform_version = flags.platform_version;
-  r.subnets = Split(flags.subnets);
-  r.security_groups = Split(flags.security_groups);
-  if (flags.assign_public_ip) r.assign_public_ip = true;
-  for (const std::string& tag : flags.tags) r.tags.push_back(NameValue("--tag", tag));
-  if (flags.started_by.size() > 36) throw UsageError("--started-by: at most 36 characters");
-  r.started_by = flags.started_by;
+  options.request = UsageChecked(BuildRunTaskRequest(flags.ecs));
   options.env = EnvTemplates(flags);
   options.command = CommandTemplates(flags);
   options.wait = flags.wait;
@@ -195,39 +133,17 @@ Result<std::unique_ptr<TriggerAction>> MakeEcs(const Flags& flags) {
   auto ecs = EcsClient::Make(std::move(context).value());
   if (!ecs.ok()) return ecs.error();
   std::shared_ptr<EcsClient> client = std::move(ecs).value();
-  Status cluster = client->CheckCluster(flags.cluster);
-  if (!cluster.ok()) return cluster.error();
-  auto definition = client->DescribeTaskDefinition(flags.task_definition);
-  if (!definition.ok()) return definition.error();
-
-  std::vector<std::string> names;
-  for (const auto& c : definition->value("containerDefinitions", nlohmann::json::array())) {
-    if (c.is_object() && c.contains("name") && c["name"].is_string()) names.push_back(c["name"]);
-  }
-  std::string listed;
-  for (const std::string& n : names) listed += (listed.empty() ? "" : ", ") + n;
-  options.container = flags.container;
-  if (options.container.empty() && (!options.env.empty() || !options.command.empty())) {
-    if (names.size() != 1) {
-      throw UsageError("task definition " + flags.task_definition + " has " +
-                       std::to_string(names.size()) + " containers (" + listed +
-                       "): name the one --env and the command apply to with --container");
-    }
-    options.container = names.front();
-  }
-  if (!options.container.empty() &&
-      std::find(names.begin(), names.end(), options.container) == names.end()) {
-    return Error::InvalidArgument("task definition " + flags.task_definition +
-                                  " has no container named " + options.container + " (it has " +
-                                  listed + ")");
-  }
-  options.essential = EssentialContainers(*definition);
+  bool overrides = !options.env.empty() || !options.command.empty();
+  auto target = ResolveEcsTaskTarget(*client, flags.ecs, overrides);
+  if (!target.ok()) return target.error();
+  options.container = target->container;
+  options.essential = target->essential;
   return MakeEcsTaskAction(std::move(client), std::move(options));
 }
 
 int Run(const Flags& flags) {
   SetVerbose(flags.common.verbose);
-  bool ecs = !flags.cluster.empty() || !flags.task_definition.empty();
+  bool ecs = !flags.ecs.cluster.empty() || !flags.ecs.task_definition.empty();
   std::unique_ptr<TriggerAction> action;
   TriggerOptions options;
   try {
@@ -315,25 +231,7 @@ int main(int argc, char** argv) {
   app.add_option("--exclude", flags.exclude, "skip keys matching this glob (repeatable)")
       ->allow_extra_args(false);
   app.add_flag("--strict", flags.strict, "a bad input line ends the run with exit 65");
-  app.add_option("--cluster", flags.cluster, "ECS cluster to run tasks in");
-  app.add_option("--task-definition", flags.task_definition, "FAMILY, FAMILY:REVISION or ARN");
-  app.add_option("--container", flags.container,
-                 "the container --env and the command apply to (default: the only one)");
-  app.add_option("--subnet", flags.subnets, "awsvpc subnet (repeatable or comma-separated)")
-      ->allow_extra_args(false);
-  app.add_option("--security-group", flags.security_groups,
-                 "awsvpc security group (repeatable or comma-separated)")
-      ->allow_extra_args(false);
-  app.add_flag("--assign-public-ip", flags.assign_public_ip,
-               "give the task a public IP (Fargate in a public subnet without NAT)");
-  app.add_option("--launch-type", flags.launch_type, "FARGATE, EC2 or EXTERNAL");
-  app.add_option("--capacity-provider", flags.capacity_providers,
-                 "NAME[:WEIGHT[:BASE]], e.g. FARGATE_SPOT (repeatable)")
-      ->allow_extra_args(false);
-  app.add_option("--platform-version", flags.platform_version, "Fargate platform version");
-  app.add_option("--tag", flags.tags, "KEY=VALUE tag on each task (repeatable)")
-      ->allow_extra_args(false);
-  app.add_option("--started-by", flags.started_by, "the task's startedBy (default sluice-trigger)");
+  AddRunTaskFlags(app, flags.ecs, "sluice-trigger");
   app.add_flag("--wait", flags.wait,
                "wait until each task stops; its essential container's exit code is the result");
   return RunToolMain(app, argc, argv, [&] { return Run(flags); });

@@ -103,12 +103,6 @@ TEST(EcsTaskTest, TheExitCodeIsTheFirstNonZeroOfTheEssentialContainers) {
   EXPECT_FALSE(TaskExitCode(never_ran, {"app"}));
 }
 
-TEST(EcsTaskTest, EssentialIsTheDefault) {
-  json definition = json::parse(R"({"containerDefinitions": [
-      {"name": "app"}, {"name": "log-router", "essential": false}, {"name": "w", "essential": true}]})");
-  EXPECT_EQ(EssentialContainers(definition), (std::vector<std::string>{"app", "w"}));
-}
-
 TEST(EventClientTokenTest, IsStablePerEventAndAttemptAndFitsEcsLimits) {
   std::string token = EventClientToken("c", "f:1", Event(), 1);
   EXPECT_EQ(token.size(), 64u);
