@@ -10,8 +10,6 @@
 namespace sluice {
 namespace {
 
-constexpr std::chrono::milliseconds kPollStop{100};
-
 class ExecAction : public TriggerAction {
  public:
   explicit ExecAction(ExecActionOptions options) : options_(std::move(options)) {}
@@ -39,26 +37,25 @@ class ExecAction : public TriggerAction {
     auto process = Process::Spawn(argv, spawn);
     if (!process.ok()) return Unrunnable(process.error().message);
 
-    auto started = std::chrono::steady_clock::now();
-    std::optional<int> status;
-    while (!(status = process->Wait(kPollStop))) {
-      bool timed_out = options_.timeout.count() > 0 &&
-                       std::chrono::steady_clock::now() - started >= options_.timeout;
-      if (!timed_out && !stop.load()) continue;
-      Terminate(*process);
-      outcome.exit_code = timed_out ? 124 : 130;
-      outcome.stopped = !timed_out;
-      outcome.error = timed_out ? argv[0] + " did not finish within " +
-                                      FormatDuration(options_.timeout) + " and was stopped"
-                                : argv[0] + " was stopped: interrupted";
+    CompletionOptions wait;
+    wait.timeout = options_.timeout;
+    wait.kill_grace = options_.kill_grace;
+    wait.should_stop = [&stop] { return stop.load(); };
+    Completion done = WaitOrTerminate(*process, wait);
+    if (done.timed_out || done.stopped) {
+      outcome.exit_code = done.timed_out ? 124 : 130;
+      outcome.stopped = done.stopped;
+      outcome.error = done.timed_out ? argv[0] + " did not finish within " +
+                                           FormatDuration(options_.timeout) + " and was stopped"
+                                     : argv[0] + " was stopped: interrupted";
       return outcome;
     }
-    outcome.exit_code = *status;
-    outcome.succeeded = *status == 0;
+    int status = done.exit_code;
+    outcome.exit_code = status;
+    outcome.succeeded = status == 0;
     if (!outcome.succeeded) {
-      outcome.error = argv[0] + (*status > 128 ? " was killed by signal " +
-                                                     std::to_string(*status - 128)
-                                               : " exited with " + std::to_string(*status));
+      outcome.error = argv[0] + (status > 128 ? " was killed by signal " + std::to_string(status - 128)
+                                              : " exited with " + std::to_string(status));
     }
     return outcome;
   }
@@ -69,15 +66,6 @@ class ExecAction : public TriggerAction {
     outcome.error = std::move(error);
     outcome.retryable = false;
     return outcome;
-  }
-
-  // SIGTERM to the command's process group, SIGKILL if it is still there after the grace.
-  void Terminate(Process& process) const {
-    process.Signal(SIGTERM);
-    if (!process.Wait(options_.kill_grace)) {
-      process.Signal(SIGKILL);
-      process.Wait(std::chrono::milliseconds(-1));
-    }
   }
 
   ExecActionOptions options_;

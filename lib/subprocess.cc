@@ -262,4 +262,28 @@ void Process::Signal(int signal) {
   }
 }
 
+Completion WaitOrTerminate(Process& process, const CompletionOptions& options) {
+  constexpr std::chrono::milliseconds kCheck{100};
+  auto started = std::chrono::steady_clock::now();
+  Completion completion;
+  while (true) {
+    if (auto status = process.Wait(kCheck)) {
+      completion.exit_code = *status;
+      return completion;
+    }
+    completion.timed_out = options.timeout.count() > 0 &&
+                           std::chrono::steady_clock::now() - started >= options.timeout;
+    completion.stopped = !completion.timed_out && options.should_stop && options.should_stop();
+    if (completion.timed_out || completion.stopped) break;
+  }
+  process.Signal(SIGTERM);
+  std::optional<int> status = process.Wait(options.kill_grace);
+  if (!status) {
+    process.Signal(SIGKILL);
+    status = process.Wait(std::chrono::milliseconds(-1));
+  }
+  completion.exit_code = status.value_or(128 + SIGKILL);
+  return completion;
+}
+
 }  // namespace sluice

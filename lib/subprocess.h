@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -69,5 +70,21 @@ class Process {
   bool group_ = false;
   std::optional<int> status_;
 };
+
+struct CompletionOptions {
+  std::chrono::milliseconds timeout{0};        // 0: none
+  std::chrono::milliseconds kill_grace{5000};  // after SIGTERM, SIGKILL follows this late
+  std::function<bool()> should_stop;           // asked every 100 ms; true ends the program
+};
+
+struct Completion {
+  int exit_code = 0;  // as Process::Wait reports it
+  bool timed_out = false;
+  bool stopped = false;  // should_stop asked for it
+};
+
+// Waits until `process` ends, or ends it (SIGTERM to it or its group, then SIGKILL after the
+// grace) when the timeout passes or should_stop says so.
+Completion WaitOrTerminate(Process& process, const CompletionOptions& options);
 
 }  // namespace sluice
