@@ -4,6 +4,8 @@
 
 namespace sluice {
 
+using std::chrono::milliseconds;
+
 Result<EcsTask> WaitForTaskStopped(EcsClient& ecs, const std::string& cluster,
                                    const std::string& task_arn, const TaskWaitOptions& options) {
   auto interval = options.intervals.first;
@@ -29,7 +31,7 @@ Result<EcsTask> WaitForTaskStopped(EcsClient& ecs, const std::string& cluster,
       wait = std::min(wait, left);
     }
     if (!options.sleep(wait)) return Error::Interrupted("interrupted while task was " + last_status);
-    interval = std::min(options.intervals.max, interval * 3 / 2);
+    interval = std::min(options.intervals.max, interval + (interval + milliseconds(1)) / 2);
   }
 }
 
