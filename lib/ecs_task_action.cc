@@ -47,11 +47,8 @@ class EcsTaskAction : public TriggerAction {
                     ClassifyFailure(started.error()) != FailureClass::kNotRetryable);
     }
     if (started->tasks.empty()) {
-      std::string why = "RunTask started no task";
-      for (const EcsFailure& f : started->failures) {
-        why += ": " + f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")");
-      }
-      return Failed(why, true);  // capacity and placement failures pass
+      // Capacity and placement failures pass: worth another attempt.
+      return Failed("RunTask started no task: " + DescribeFailures(started->failures), true);
     }
     ActionOutcome outcome;
     outcome.task_arn = started->tasks.front().arn;

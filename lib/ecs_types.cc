@@ -121,6 +121,14 @@ Result<RunTaskResult> ParseRunTaskResult(const json& output) {
   return result;
 }
 
+std::string DescribeFailures(const std::vector<EcsFailure>& failures) {
+  std::string text;
+  for (const EcsFailure& f : failures) {
+    text += (text.empty() ? "" : "; ") + f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")");
+  }
+  return text.empty() ? "no reason given" : text;
+}
+
 std::string TaskIdFromArn(const std::string& arn) {
   size_t slash = arn.rfind('/');
   return slash == std::string::npos ? arn : arn.substr(slash + 1);

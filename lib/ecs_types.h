@@ -80,6 +80,9 @@ struct RunTaskResult {
 
 Result<RunTaskResult> ParseRunTaskResult(const nlohmann::json& output);
 
+// "RESOURCE:FARGATE (detail); AGENT" for RunTask's failures ("no reason given" for none).
+std::string DescribeFailures(const std::vector<EcsFailure>& failures);
+
 // Task ARN "arn:aws:ecs:r:a:task/cluster/ID" -> "ID" (what log streams are named after).
 std::string TaskIdFromArn(const std::string& arn);
 

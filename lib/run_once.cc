@@ -42,11 +42,7 @@ class TaskRun {
       return kExitFailure;
     }
     if (started->tasks.empty()) {
-      std::string reasons;
-      for (const EcsFailure& f : started->failures) {
-        reasons += (reasons.empty() ? "" : "; ") + f.reason + (f.detail.empty() ? "" : " (" + f.detail + ")");
-      }
-      if (reasons.empty()) reasons = "no reason given";
+      std::string reasons = DescribeFailures(started->failures);
       deps_.log("RunTask started no task: " + reasons);
       result_["stopped_reason"] = reasons;
       Emit();
