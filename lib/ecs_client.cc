@@ -63,7 +63,8 @@ Status EcsClient::StopTask(const std::string& cluster, const std::string& task_a
   return Status::Ok();
 }
 
-Result<nlohmann::json> EcsClient::DescribeTaskDefinition(const std::string& task_definition) {
+Result<nlohmann::json> EcsClient::DescribeTaskDefinition(const std::string& task_definition,
+                                                         nlohmann::json* tags) {
   nlohmann::json input = {{"taskDefinition", task_definition}, {"include", {"TAGS"}}};
   auto output = CallJson(*client_, kEcsJson, "DescribeTaskDefinition", input);
   if (!output.ok()) return output.error();
@@ -71,7 +72,78 @@ Result<nlohmann::json> EcsClient::DescribeTaskDefinition(const std::string& task
   if (definition == output->end() || !definition->is_object()) {
     return Error::Parse("ECS DescribeTaskDefinition returned no taskDefinition");
   }
+  if (tags != nullptr) *tags = output->value("tags", nlohmann::json::array());
   return *definition;
+}
+
+Result<nlohmann::json> EcsClient::DescribeService(const std::string& cluster,
+                                                  const std::string& service) {
+  auto output = CallJson(*client_, kEcsJson, "DescribeServices",
+                         {{"cluster", cluster}, {"services", {service}}});
+  if (!output.ok()) return output.error();
+  for (const auto& s : output->value("services", nlohmann::json::array())) {
+    if (!s.is_object()) continue;
+    if (s.value("status", "") == "INACTIVE") {
+      return Error::InvalidArgument("ECS service " + service + " in cluster " + cluster +
+                                    " is INACTIVE (deleted)");
+    }
+    return s;
+  }
+  return Error::InvalidArgument("no ECS service named " + service + " in cluster " + cluster +
+                                " (check --service, --cluster and --region)");
+}
+
+Result<nlohmann::json> EcsClient::UpdateService(const std::string& cluster,
+                                                const std::string& service,
+                                                const ServiceUpdate& update) {
+  nlohmann::json input = {{"cluster", cluster}, {"service", service}};
+  if (!update.task_definition.empty()) input["taskDefinition"] = update.task_definition;
+  if (update.force_new_deployment) input["forceNewDeployment"] = true;
+  auto output = CallJson(*client_, kEcsJson, "UpdateService", input);
+  if (!output.ok()) return output.error();
+  auto s = output->find("service");
+  if (s == output->end() || !s->is_object()) return Error::Parse("UpdateService returned no service");
+  return *s;
+}
+
+Result<nlohmann::json> EcsClient::RegisterTaskDefinition(const nlohmann::json& registration) {
+  auto output = CallJson(*client_, kEcsJson, "RegisterTaskDefinition", registration);
+  if (!output.ok()) return output.error();
+  auto definition = output->find("taskDefinition");
+  if (definition == output->end() || !definition->is_object()) {
+    return Error::Parse("RegisterTaskDefinition returned no taskDefinition");
+  }
+  return *definition;
+}
+
+Result<std::vector<std::string>> EcsClient::ListActiveRevisions(const std::string& family) {
+  std::vector<std::string> arns;
+  std::string token;
+  do {
+    nlohmann::json input = {{"familyPrefix", family}, {"status", "ACTIVE"}, {"sort", "DESC"}};
+    if (!token.empty()) input["nextToken"] = token;
+    auto output = CallJson(*client_, kEcsJson, "ListTaskDefinitions", input);
+    if (!output.ok()) return output.error();
+    for (const auto& arn : output->value("taskDefinitionArns", nlohmann::json::array())) {
+      // familyPrefix matches "web" and "web-worker" alike: keep this family only.
+      if (!arn.is_string()) continue;
+      std::string text = arn.get<std::string>();
+      size_t slash = text.rfind('/');
+      size_t colon = text.rfind(':');
+      if (slash != std::string::npos && colon != std::string::npos && colon > slash &&
+          text.substr(slash + 1, colon - slash - 1) == family) {
+        arns.push_back(text);
+      }
+    }
+    token = output->value("nextToken", "");
+  } while (!token.empty());
+  return arns;
+}
+
+Status EcsClient::DeregisterTaskDefinition(const std::string& arn) {
+  auto output = CallJson(*client_, kEcsJson, "DeregisterTaskDefinition", {{"taskDefinition", arn}});
+  if (!output.ok()) return output.error();
+  return Status::Ok();
 }
 
 }  // namespace sluice

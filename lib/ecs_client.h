@@ -28,8 +28,26 @@ class EcsClient {
                                       const std::vector<std::string>& task_arns);
   Status StopTask(const std::string& cluster, const std::string& task_arn,
                   const std::string& reason);
-  // The "taskDefinition" object of DescribeTaskDefinition (family, family:rev or ARN).
-  Result<nlohmann::json> DescribeTaskDefinition(const std::string& task_definition);
+  // The "taskDefinition" object of DescribeTaskDefinition (family, family:rev or ARN); its tags
+  // into `tags` when given.
+  Result<nlohmann::json> DescribeTaskDefinition(const std::string& task_definition,
+                                                nlohmann::json* tags = nullptr);
+
+  // The service's description ("services"[0] of DescribeServices); an Error::InvalidArgument
+  // naming it when ECS reports it MISSING or INACTIVE.
+  Result<nlohmann::json> DescribeService(const std::string& cluster, const std::string& service);
+  struct ServiceUpdate {
+    std::string task_definition;  // empty: unchanged
+    bool force_new_deployment = false;
+  };
+  // UpdateService; returns the updated service description.
+  Result<nlohmann::json> UpdateService(const std::string& cluster, const std::string& service,
+                                       const ServiceUpdate& update);
+  // RegisterTaskDefinition; returns the new "taskDefinition".
+  Result<nlohmann::json> RegisterTaskDefinition(const nlohmann::json& registration);
+  // ARNs of the family's ACTIVE revisions, newest first (all pages).
+  Result<std::vector<std::string>> ListActiveRevisions(const std::string& family);
+  Status DeregisterTaskDefinition(const std::string& arn);
 
   ServiceClient& service() { return *client_; }
 

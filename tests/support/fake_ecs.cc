@@ -65,16 +65,64 @@ void FakeEcs::AddCluster(const std::string& name) {
 
 std::string FakeEcs::AddTaskDefinition(const json& definition) {
   std::lock_guard lock(mutex_);
+  return RegisterLocked(definition);
+}
+
+std::string FakeEcs::RegisterLocked(const json& definition) {
   std::string family = definition.at("family");
   int revision = ++revisions_[family];
   std::string arn = std::string("arn:aws:ecs:") + kRegion + ":" + kAccount + ":task-definition/" +
                     family + ":" + std::to_string(revision);
   json stored = definition;
+  stored.erase("tags");
   stored["taskDefinitionArn"] = arn;
   stored["revision"] = revision;
   stored["status"] = "ACTIVE";
+  stored["compatibilities"] = {"EC2", "FARGATE"};
+  stored["registeredAt"] = 1763892000;
   definitions_[arn] = stored;
   return arn;
+}
+
+void FakeEcs::AddService(const std::string& cluster, const std::string& name,
+                         const std::string& task_definition_arn) {
+  std::lock_guard lock(mutex_);
+  ServiceState state;
+  state.description = {
+      {"serviceName", name},
+      {"serviceArn", std::string("arn:aws:ecs:") + kRegion + ":" + kAccount + ":service/" +
+                         cluster + "/" + name},
+      {"status", "ACTIVE"},
+      {"taskDefinition", task_definition_arn},
+      {"desiredCount", 2},
+      {"runningCount", 2},
+      {"deployments", {{{"id", "ecs-svc/1"}, {"status", "PRIMARY"},
+                        {"taskDefinition", task_definition_arn}, {"desiredCount", 2},
+                        {"runningCount", 2}, {"pendingCount", 0}, {"rolloutState", "COMPLETED"}}}},
+      {"events", json::array()}};
+  services_[cluster + "/" + name] = std::move(state);
+}
+
+void FakeEcs::SetRolloutScripts(std::vector<RolloutScript> scripts) {
+  std::lock_guard lock(mutex_);
+  rollout_scripts_ = std::move(scripts);
+  if (rollout_scripts_.empty()) rollout_scripts_.emplace_back();
+  updates_ = 0;
+}
+
+json FakeEcs::Service(const std::string& cluster, const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = services_.find(cluster + "/" + name);
+  return it == services_.end() ? json() : it->second.description;
+}
+
+std::vector<std::string> FakeEcs::TaskDefinitions(const std::string& status) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [arn, definition] : definitions_) {
+    if (definition["status"] == status) out.push_back(arn);
+  }
+  return out;
 }
 
 void FakeEcs::SetTaskScript(TaskScript script) {
@@ -165,6 +213,11 @@ FakeEcs::Answer FakeEcs::Dispatch(const std::string& operation, const json& body
   if (operation == "DescribeTaskDefinition") return DescribeTaskDefinition(body);
   if (operation == "DescribeClusters") return DescribeClusters(body);
   if (operation == "GetLogEvents") return GetLogEvents(body);
+  if (operation == "DescribeServices") return DescribeServices(body);
+  if (operation == "UpdateService") return UpdateService(body);
+  if (operation == "RegisterTaskDefinition") return RegisterTaskDefinition(body);
+  if (operation == "ListTaskDefinitions") return ListTaskDefinitions(body);
+  if (operation == "DeregisterTaskDefinition") return DeregisterTaskDefinition(body);
   return Refuse(operation, "UnknownOperationException", "FakeEcs does not know " + operation);
 }
 
@@ -459,6 +512,156 @@ FakeEcs::Answer FakeEcs::GetLogEvents(const json& body) {
   return {200, {{"events", events},
                 {"nextForwardToken", "f/" + std::to_string(next)},
                 {"nextBackwardToken", "b/" + std::to_string(from)}}};
+}
+
+FakeEcs::Answer FakeEcs::DescribeServices(const json& body) {
+  std::string problem = CheckType(body, "services", json::value_t::array, true);
+  if (problem.empty()) problem = CheckStrings(body["services"], "services");
+  if (problem.empty() && body["services"].size() > 10) problem = "at most 10 services";
+  if (!problem.empty()) return Refuse("DescribeServices", "InvalidParameterException", problem);
+  std::string cluster = ClusterName(body);
+  if (!clusters_.count(cluster)) {
+    return {400, {{"__type", "ClusterNotFoundException"}, {"message", "Cluster not found."}}};
+  }
+  json services = json::array(), failures = json::array();
+  for (const json& name : body["services"]) {
+    std::string key = cluster + "/" + name.get<std::string>();
+    if (!services_.count(key)) {
+      failures.push_back({{"arn", name}, {"reason", "MISSING"}});
+      continue;
+    }
+    AdvanceRollout(key);
+    services.push_back(services_[key].description);
+  }
+  return {200, {{"services", services}, {"failures", failures}}};
+}
+
+void FakeEcs::AdvanceRollout(const std::string& key) {
+  ServiceState& s = services_[key];
+  json& deployments = s.description["deployments"];
+  json& ours = deployments[0];
+  if (ours["rolloutState"] != "IN_PROGRESS" || s.step >= s.script.steps.size()) return;
+  const std::string& step = s.script.steps[s.step++];
+  auto event = [&](const std::string& message) {
+    s.description["events"].insert(s.description["events"].begin(),
+                                   json{{"id", "event-" + std::to_string(++s.events)},
+                                        {"createdAt", 1763892000 + s.events},
+                                        {"message", "(service " + key.substr(key.find('/') + 1) +
+                                                        ") " + message}});
+  };
+  if (step == "IN_PROGRESS") {
+    ours["runningCount"] = std::min(ours["desiredCount"].get<int>(), ours["runningCount"].get<int>() + 1);
+    event("has started 1 tasks: (task " + std::to_string(s.step) + ").");
+  } else if (step == "COMPLETED") {
+    ours["rolloutState"] = "COMPLETED";
+    ours["runningCount"] = ours["desiredCount"];
+    deployments = json::array({ours});
+    event("has reached a steady state.");
+  } else if (step == "FAILED") {
+    ours["rolloutState"] = "FAILED";
+    ours["rolloutStateReason"] = "ECS deployment circuit breaker: tasks failed to start.";
+    event("deployment failed: tasks failed to start.");
+  } else if (step == "ROLLBACK") {
+    ours["rolloutState"] = "FAILED";
+    ours["status"] = "ACTIVE";
+    ours["rolloutStateReason"] =
+        "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/previous.";
+    json rollback = {{"id", "ecs-svc/" + std::to_string(++s.deployments)}, {"status", "PRIMARY"},
+                     {"taskDefinition", s.previous_task_definition}, {"desiredCount", 2},
+                     {"runningCount", 0}, {"pendingCount", 0}, {"rolloutState", "IN_PROGRESS"}};
+    deployments.insert(deployments.begin(), rollback);
+    s.description["taskDefinition"] = s.previous_task_definition;
+    event("deployment failed: rolling back.");
+  }
+}
+
+FakeEcs::Answer FakeEcs::UpdateService(const json& body) {
+  const char* op = "UpdateService";
+  for (std::string problem : {CheckType(body, "service", json::value_t::string, true),
+                              CheckType(body, "cluster", json::value_t::string, false),
+                              CheckType(body, "taskDefinition", json::value_t::string, false),
+                              CheckType(body, "forceNewDeployment", json::value_t::boolean, false)}) {
+    if (!problem.empty()) return Refuse(op, "InvalidParameterException", problem);
+  }
+  std::string key = ClusterName(body) + "/" + body["service"].get<std::string>();
+  auto it = services_.find(key);
+  if (it == services_.end()) {
+    return {400, {{"__type", "ServiceNotFoundException"}, {"message", "Service not found."}}};
+  }
+  ServiceState& s = it->second;
+  std::string task_definition = s.description["taskDefinition"];
+  if (body.contains("taskDefinition")) {
+    const json* definition = FindDefinition(body["taskDefinition"]);
+    if (definition == nullptr) {
+      return {400, {{"__type", "ClientException"}, {"message", "TaskDefinition not found."}}};
+    }
+    task_definition = (*definition)["taskDefinitionArn"];
+  }
+  s.previous_task_definition = s.description["taskDefinition"];
+  s.description["taskDefinition"] = task_definition;
+  for (json& d : s.description["deployments"]) d["status"] = "ACTIVE";
+  json deployment = {{"id", "ecs-svc/" + std::to_string(++s.deployments)}, {"status", "PRIMARY"},
+                     {"taskDefinition", task_definition}, {"desiredCount", 2},
+                     {"runningCount", 0}, {"pendingCount", 0}, {"rolloutState", "IN_PROGRESS"}};
+  s.description["deployments"].insert(s.description["deployments"].begin(), deployment);
+  s.script = rollout_scripts_[std::min(updates_++, rollout_scripts_.size() - 1)];
+  s.step = 0;
+  return {200, {{"service", s.description}}};
+}
+
+FakeEcs::Answer FakeEcs::RegisterTaskDefinition(const json& body) {
+  const char* op = "RegisterTaskDefinition";
+  for (std::string problem : {CheckType(body, "family", json::value_t::string, true),
+                              CheckType(body, "containerDefinitions", json::value_t::array, true),
+                              CheckType(body, "tags", json::value_t::array, false)}) {
+    if (!problem.empty()) return Refuse(op, "InvalidParameterException", problem);
+  }
+  for (const char* read_only : {"taskDefinitionArn", "revision", "status", "requiresAttributes",
+                                "compatibilities", "registeredAt", "registeredBy"}) {
+    if (body.contains(read_only)) {
+      return Refuse(op, "InvalidParameterException",
+                    std::string("unknown parameter ") + read_only + " (read-only)");
+    }
+  }
+  for (const json& c : body["containerDefinitions"]) {
+    if (!c.is_object() || !c.contains("name") || !c.contains("image")) {
+      return Refuse(op, "InvalidParameterException", "every container needs a name and an image");
+    }
+  }
+  std::string arn = RegisterLocked(body);
+  return {200, {{"taskDefinition", definitions_[arn]}, {"tags", body.value("tags", json::array())}}};
+}
+
+FakeEcs::Answer FakeEcs::ListTaskDefinitions(const json& body) {
+  std::string family = body.value("familyPrefix", "");
+  std::string status = body.value("status", "ACTIVE");
+  std::vector<std::pair<int, std::string>> found;
+  for (const auto& [arn, definition] : definitions_) {
+    if ((family.empty() || definition["family"] == family) && definition["status"] == status) {
+      found.emplace_back(definition["revision"].get<int>(), arn);
+    }
+  }
+  std::sort(found.begin(), found.end());
+  if (body.value("sort", "ASC") == "DESC") std::reverse(found.begin(), found.end());
+  // Pages of 2, so clients must follow nextToken.
+  size_t from = body.contains("nextToken") ? std::stoul(body["nextToken"].get<std::string>()) : 0;
+  json arns = json::array();
+  for (size_t i = from; i < found.size() && i < from + 2; ++i) arns.push_back(found[i].second);
+  json answer = {{"taskDefinitionArns", arns}};
+  if (from + 2 < found.size()) answer["nextToken"] = std::to_string(from + 2);
+  return {200, answer};
+}
+
+FakeEcs::Answer FakeEcs::DeregisterTaskDefinition(const json& body) {
+  std::string problem = CheckType(body, "taskDefinition", json::value_t::string, true);
+  if (!problem.empty()) return Refuse("DeregisterTaskDefinition", "InvalidParameterException", problem);
+  const json* definition = FindDefinition(body["taskDefinition"]);
+  if (definition == nullptr) {
+    return {400, {{"__type", "ClientException"}, {"message", "The specified task definition does not exist."}}};
+  }
+  json& stored = definitions_[(*definition)["taskDefinitionArn"]];
+  stored["status"] = "INACTIVE";
+  return {200, {{"taskDefinition", stored}}};
 }
 
 }  // namespace sluice::testing

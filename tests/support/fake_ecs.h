@@ -8,6 +8,12 @@
 // builds a wrong request fails here, not only in production. Clusters and task definitions must
 // be created first, as in ECS.
 //
+// Services: AddService makes one with a COMPLETED deployment. Each UpdateService starts a
+// deployment that follows the RolloutScript in effect: every DescribeServices moves it one step
+// along `steps` (IN_PROGRESS, COMPLETED, FAILED, or ROLLBACK: ECS's circuit breaker marks it
+// FAILED and starts a PRIMARY deployment of the previous task definition), adding a service event
+// per step. RegisterTaskDefinition refuses the read-only fields DescribeTaskDefinition returns.
+//
 // Tasks: each RunTask starts a task that follows the TaskScript in effect at the time. Every
 // DescribeTasks of a task moves it one state along `states`; on reaching a state it appends that
 // state's log lines to the task's log stream ("<prefix>/<container>/<task id>" in the log group
@@ -43,6 +49,10 @@ class FakeEcs {
     std::map<size_t, std::vector<std::string>> logs;
   };
 
+  struct RolloutScript {
+    std::vector<std::string> steps = {"IN_PROGRESS", "COMPLETED"};
+  };
+
   FakeEcs();
   ~FakeEcs();
 
@@ -52,6 +62,13 @@ class FakeEcs {
   // Registers revision 1 (then 2, ...) of definition["family"]; returns its ARN.
   std::string AddTaskDefinition(const nlohmann::json& definition);
   void SetTaskScript(TaskScript script);
+  void AddService(const std::string& cluster, const std::string& name,
+                  const std::string& task_definition_arn);
+  // One script per UpdateService call, in order; the last one repeats.
+  void SetRolloutScripts(std::vector<RolloutScript> scripts);
+  nlohmann::json Service(const std::string& cluster, const std::string& name) const;
+  // Task definition ARNs by status ("ACTIVE"/"INACTIVE").
+  std::vector<std::string> TaskDefinitions(const std::string& status) const;
   // The next RunTask calls answer with these failures and start no task.
   void FailRunTask(nlohmann::json failures, int times = 1);
   // The next `times` calls of `operation` answer 400 ThrottlingException.
@@ -86,6 +103,13 @@ class FakeEcs {
   Answer DescribeTaskDefinition(const nlohmann::json& body);
   Answer DescribeClusters(const nlohmann::json& body);
   Answer GetLogEvents(const nlohmann::json& body);
+  Answer DescribeServices(const nlohmann::json& body);
+  Answer UpdateService(const nlohmann::json& body);
+  Answer RegisterTaskDefinition(const nlohmann::json& body);
+  Answer ListTaskDefinitions(const nlohmann::json& body);
+  Answer DeregisterTaskDefinition(const nlohmann::json& body);
+  std::string RegisterLocked(const nlohmann::json& definition);
+  void AdvanceRollout(const std::string& key);
   Answer Refuse(const std::string& operation, const std::string& code, const std::string& message);
   const nlohmann::json* FindDefinition(const std::string& reference) const;
   void Advance(Task& task, size_t to);
@@ -99,6 +123,17 @@ class FakeEcs {
   std::map<std::string, std::string> tokens_;  // clientToken -> task ARN
   std::map<std::string, std::vector<nlohmann::json>> streams_;  // group + "\n" + stream -> events
   TaskScript script_;
+  struct ServiceState {
+    nlohmann::json description;
+    RolloutScript script;
+    size_t step = 0;
+    std::string previous_task_definition;
+    int deployments = 1;
+    int events = 0;
+  };
+  std::map<std::string, ServiceState> services_;  // cluster + "/" + name
+  std::vector<RolloutScript> rollout_scripts_ = {RolloutScript{}};
+  size_t updates_ = 0;
   nlohmann::json run_task_failures_;
   int run_task_failures_left_ = 0;
   std::map<std::string, int> throttles_;
