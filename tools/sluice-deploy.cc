@@ -1,0 +1,166 @@
+// sluice-deploy: rolls a new image (or task definition) out to an ECS service, waits until the
+// rollout completes, and rolls back when it does not. Argument parsing here; the work is in
+// lib/deploy.h.
+#include <signal.h>
+
+#include <cstdlib>
+
+#include "lib/deploy.h"
+#include "lib/duration.h"
+#include "lib/exit_codes.h"
+#include "lib/file_read.h"
+#include "lib/interrupt.h"
+#include "lib/json_lines.h"
+#include "lib/logging.h"
+#include "lib/run_task_flags.h"
+#include "lib/task_definition_edit.h"
+#include "lib/tool_main.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::string_view kTool = "sluice-deploy";
+
+struct Flags {
+  CommonFlags common;
+  std::string cluster;
+  std::string service;
+  std::string image;
+  std::string container;
+  std::string task_definition_file;
+  std::vector<std::string> env;
+  std::string timeout = "10m";
+  int keep_revisions = 0;
+  bool dry_run = false;
+  bool register_only = false;
+  bool no_wait = false;
+  bool no_rollback = false;
+  bool force_new_deployment = false;
+};
+
+int Usage(const std::string& message) {
+  LogLine(std::string(kTool) + ": " + message + " (run sluice-deploy --help)");
+  return kExitUsage;
+}
+
+int Run(const Flags& flags) {
+  SetVerbose(flags.common.verbose);
+  if (flags.cluster.empty() || flags.service.empty()) {
+    return Usage("name the service with --cluster C --service S");
+  }
+  DeployOptions options;
+  options.cluster = flags.cluster;
+  options.service = flags.service;
+  options.image = flags.image;
+  options.container = flags.container;
+  for (const std::string& text : flags.env) {
+    auto pair = ParseNameValue("--env", text);
+    if (!pair.ok()) return Usage(pair.error().message);
+    options.env.push_back(*pair);
+  }
+  auto timeout = ParseDuration(flags.timeout);
+  if (!timeout.ok()) return Usage("--timeout: " + timeout.error().message);
+  options.timeout = *timeout;
+  if (flags.keep_revisions < 0) return Usage("--keep-revisions must be 0 (keep all) or more");
+  options.keep_revisions = flags.keep_revisions;
+  if (flags.dry_run && flags.register_only) return Usage("--dry-run and --register-only exclude each other");
+  options.dry_run = flags.dry_run;
+  options.register_only = flags.register_only;
+  options.wait = !flags.no_wait;
+  options.rollback = !flags.no_rollback;
+  options.force_new_deployment = flags.force_new_deployment;
+  if (!flags.task_definition_file.empty()) {
+    int error = 0;
+    auto text = ReadWholeFile(flags.task_definition_file, &error);
+    if (!text) {
+      return Usage("--task-definition " + flags.task_definition_file + ": " + std::strerror(error));
+    }
+    auto expanded = ExpandVariables(*text, [](const std::string& name) -> std::optional<std::string> {
+      const char* value = std::getenv(name.c_str());
+      if (value == nullptr) return std::nullopt;
+      return std::string(value);
+    });
+    if (!expanded.ok()) {
+      return Usage("--task-definition " + flags.task_definition_file + ": " + expanded.error().message);
+    }
+    auto document = nlohmann::json::parse(*expanded, nullptr, false);
+    if (document.is_discarded() || !document.is_object()) {
+      return Usage("--task-definition " + flags.task_definition_file +
+                   ": not a JSON object (a RegisterTaskDefinition document)");
+    }
+    // Accept DescribeTaskDefinition's output too: {"taskDefinition": {...}, "tags": [...]}.
+    if (document.contains("taskDefinition") && document["taskDefinition"].is_object()) {
+      document = RegistrationFrom(document["taskDefinition"],
+                                  document.value("tags", nlohmann::json::array()));
+    }
+    if (!document.contains("family") || !document.contains("containerDefinitions")) {
+      return Usage("--task-definition " + flags.task_definition_file +
+                   ": needs \"family\" and \"containerDefinitions\"");
+    }
+    options.registration = RegistrationFrom(document, document.value("tags", nlohmann::json::array()));
+  }
+  if (options.image.empty() && options.env.empty() && !options.registration &&
+      !options.force_new_deployment) {
+    return Usage("nothing to deploy: give --image, --env, --task-definition FILE or "
+                 "--force-new-deployment");
+  }
+
+  auto context = MakeClientContext(ToClientOptions(flags.common));
+  if (!context.ok()) {
+    PrintError(kTool, context.error());
+    return kExitFailure;
+  }
+  auto ecs = EcsClient::Make(*context);
+  if (!ecs.ok()) {
+    PrintError(kTool, ecs.error());
+    return kExitFailure;
+  }
+  InstallInterruptHandlers();
+  DeployDeps deps;
+  deps.ecs = ecs->get();
+  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+  deps.diff = [](const std::string& text) { LogLine(text.substr(0, text.size() - (text.ends_with('\n') ? 1 : 0))); };
+  deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
+  return RunDeploy(options, deps);
+}
+
+}  // namespace
+}  // namespace sluice
+
+int main(int argc, char** argv) {
+  using namespace sluice;
+  signal(SIGPIPE, SIG_IGN);
+  Flags flags;
+  CLI::App app{
+      "Roll a new image or task definition out to an ECS service, wait until it is healthy, roll "
+      "back if not.\n"
+      "Result: cluster, service, task_definition_arn, previous_task_definition_arn, status "
+      "(completed|rolled_back|failed|registered|started|unchanged|dry_run|interrupted), "
+      "deployment_id, deregistered, seconds, error. See man sluice-deploy.\n"
+      "Exit: 0 done, 1 failed or rolled back, 2 usage, 130 interrupted (the deployment goes on).",
+      "sluice-deploy"};
+  AddCommonFlags(app, flags.common);
+  app.add_option("--cluster", flags.cluster, "the service's cluster")->required();
+  app.add_option("--service", flags.service, "the ECS service")->required();
+  app.add_option("--image", flags.image, "new image for --container (e.g. from sluice-push's .image)");
+  app.add_option("--container", flags.container,
+                 "the container --image and --env change (default: the only one)");
+  app.add_option("--task-definition", flags.task_definition_file,
+                 "FILE: a whole RegisterTaskDefinition document instead of the current one "
+                 "(${VAR} from the environment; unknown ones are an error)");
+  app.add_option("--env", flags.env, "NAME=VALUE in the container's environment (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--timeout", flags.timeout,
+                 "roll back when the rollout has not COMPLETED after this long (default 10m)");
+  app.add_option("--keep-revisions", flags.keep_revisions,
+                 "after success, deregister ACTIVE revisions of the family beyond the newest N");
+  app.add_flag("--dry-run", flags.dry_run, "print the task definition diff; register nothing");
+  app.add_flag("--register-only", flags.register_only,
+               "register the revision and print its ARN; do not touch the service");
+  app.add_flag("--no-wait", flags.no_wait, "return once the service is updated");
+  app.add_flag("--no-rollback", flags.no_rollback, "on failure or timeout, leave things as they are");
+  app.add_flag("--force-new-deployment", flags.force_new_deployment,
+               "replace the tasks even when the task definition is unchanged");
+  return RunToolMain(app, argc, argv, [&] { return Run(flags); });
+}
