@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "lib/retry_policy.h"
+
 namespace sluice {
 
 using std::chrono::milliseconds;
@@ -12,16 +14,19 @@ Result<EcsTask> WaitForTaskStopped(EcsClient& ecs, const std::string& cluster,
   std::string last_status;
   while (true) {
     auto described = ecs.DescribeTasks(cluster, {task_arn});
-    if (!described.ok()) return described.error();
-    if (described->tasks.empty()) {
+    if (!described.ok()) {
+      if (ClassifyFailure(described.error()) == FailureClass::kNotRetryable) return described.error();
+      if (options.on_transient_error) options.on_transient_error(described.error());
+    } else if (described->tasks.empty()) {
       std::string reason = described->failures.empty() ? "not found"
                                                        : described->failures.front().reason;
       return Error::InvalidArgument("ECS no longer knows task " + task_arn + " (" + reason + ")");
+    } else {
+      const EcsTask& task = described->tasks.front();
+      if (options.on_update && task.last_status != last_status) options.on_update(task);
+      last_status = task.last_status;
+      if (task.last_status == "STOPPED") return task;
     }
-    const EcsTask& task = described->tasks.front();
-    if (options.on_update && task.last_status != last_status) options.on_update(task);
-    last_status = task.last_status;
-    if (task.last_status == "STOPPED") return task;
 
     auto wait = interval;
     if (options.deadline) {

@@ -28,6 +28,9 @@ struct TaskWaitOptions {
   std::function<bool(std::chrono::milliseconds)> sleep;
   // Called with each new description (state changes, for progress lines).
   std::function<void(const EcsTask&)> on_update;
+  // Called when a poll failed in a way worth waiting out (throttling, 5xx, network) after the
+  // client's own retries: the wait goes on, since giving up would abandon a running task.
+  std::function<void(const Error&)> on_transient_error;
 };
 
 Result<EcsTask> WaitForTaskStopped(EcsClient& ecs, const std::string& cluster,

@@ -36,6 +36,10 @@ class TaskRun {
       : options_(options), deps_(deps), started_(std::chrono::steady_clock::now()) {}
 
   int Run() {
+    if (deps_.interrupted && deps_.interrupted()) {
+      deps_.log("interrupted before the task was started: none was");
+      return kExitInterrupted;
+    }
     auto started = deps_.ecs->RunTask(options_.request);
     if (!started.ok()) {
       deps_.log(started.error().ToString());
@@ -53,7 +57,12 @@ class TaskRun {
     result_["task_definition_arn"] = task_.task_definition_arn;
     deps_.log("started " + task_.arn);
     if (deps_.logs != nullptr && options_.follow_logs) {
-      if (auto location = ChooseLogs(options_.target, TaskIdFromArn(task_.arn))) {
+      auto location = ChooseLogs(options_.target, TaskIdFromArn(task_.arn));
+      if (location && !location->region.empty() && !options_.region.empty() &&
+          location->region != options_.region) {
+        deps_.log("the task logs to " + location->region + " (awslogs-region), not " +
+                  options_.region + ": its output is not followed");
+      } else if (location) {
         follower_.emplace(*deps_.logs, location->group, location->stream);
         result_["log_group"] = location->group;
         result_["log_stream"] = location->stream;
@@ -69,6 +78,9 @@ class TaskRun {
     wait.sleep = [this](milliseconds d) { return SleepFollowing(d); };
     wait.on_update = [this](const EcsTask& t) {
       if (t.last_status != "STOPPED") deps_.log("task is " + t.last_status);
+    };
+    wait.on_transient_error = [this](const Error& e) {
+      deps_.log(e.ToString() + "; still waiting for the task");
     };
     auto stopped = WaitForTaskStopped(*deps_.ecs, options_.request.cluster, task_.arn, wait);
     if (stopped.ok()) return Finish(*stopped, std::nullopt);

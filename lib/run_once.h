@@ -29,6 +29,7 @@ struct RunOnceOptions {
   RunTaskRequest request;  // complete: overrides and client token included
   EcsTaskTarget target;
   bool follow_logs = true;
+  std::string region;  // the client's: awslogs streams in another region are not followed
   std::chrono::milliseconds timeout{0};  // 0: none
   TaskWaitIntervals intervals{std::chrono::seconds(1), std::chrono::seconds(10)};
   std::chrono::milliseconds log_interval{std::chrono::seconds(1)};  // between GetLogEvents
@@ -40,6 +41,7 @@ struct RunOnceDeps {
   LogsClient* logs = nullptr;  // null: logs are not followed
   // Sleeps; false when interrupted (SIGINT/SIGTERM).
   std::function<bool(std::chrono::milliseconds)> sleep;
+  std::function<bool()> interrupted;  // asked before the task starts: then none is started
   // Sleeps regardless of interrupts (waiting for STOPPED after StopTask).
   std::function<void(std::chrono::milliseconds)> pause;
   std::function<void(const std::string&)> log;     // progress and errors, one line

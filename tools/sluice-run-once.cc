@@ -62,6 +62,7 @@ int Run(Flags& flags) {
   InstallInterruptHandlers();
   RunOnceDeps deps;
   deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+  deps.interrupted = [] { return Interrupted(); };
   deps.pause = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
   deps.output = [](const std::string& line) { LogLine(line); };
@@ -116,6 +117,7 @@ int Run(Flags& flags) {
   options.request = std::move(request).value();
   options.target = std::move(target).value();
   options.follow_logs = !flags.no_logs;
+  options.region = (*context)->region;
   options.timeout = timeout;
   deps.ecs = ecs->get();
   deps.logs = logs->get();

@@ -148,6 +148,21 @@ TEST_F(RunOnceTest, ThrottlingIsSurvived) {
   EXPECT_EQ(output_, (std::vector<std::string>{"hello"}));
 }
 
+TEST_F(RunOnceTest, ThrottlingBeyondTheClientsRetriesDoesNotAbandonTheTask) {
+  testing::FakeEcs::TaskScript script;
+  script.exit_codes = {{"app", 5}};
+  fake_.SetTaskScript(script);
+  fake_.Throttle("DescribeTasks", 7);  // more than one call's three attempts, twice over
+  EXPECT_EQ(RunOnce(options_, deps_), 5) << log_;
+  EXPECT_NE(log_.find("still waiting for the task"), std::string::npos) << log_;
+}
+
+TEST_F(RunOnceTest, AnInterruptBeforeTheStartStartsNothing) {
+  deps_.interrupted = [] { return true; };
+  EXPECT_EQ(RunOnce(options_, deps_), kExitInterrupted);
+  EXPECT_TRUE(fake_.Requests("RunTask").empty());
+}
+
 TEST_F(RunOnceTest, TimeoutStopsTheTaskAndExits124) {
   testing::FakeEcs::TaskScript script;
   script.states = {"PENDING", "RUNNING"};
@@ -183,6 +198,16 @@ TEST_F(RunOnceTest, NoAwslogsMeansNoFollowingAndSaysSo) {
   EXPECT_EQ(RunOnce(options_, deps_), 0);
   EXPECT_NE(log_.find("output is not followed"), std::string::npos) << log_;
   for (const std::string& op : fake_.Operations()) EXPECT_NE(op, "GetLogEvents");
+}
+
+TEST_F(RunOnceTest, LogsInAnotherRegionAreNotFollowedAndThatIsSaid) {
+  json elsewhere = kDefinition;
+  elsewhere["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-region"] = "eu-west-1";
+  options_.target.definition = elsewhere;
+  options_.region = "us-east-1";
+  EXPECT_EQ(RunOnce(options_, deps_), 0);
+  EXPECT_NE(log_.find("logs to eu-west-1 (awslogs-region), not us-east-1"), std::string::npos) << log_;
+  EXPECT_TRUE(fake_.Requests("GetLogEvents").empty());
 }
 
 TEST_F(RunOnceTest, LocalRunsTheCommandWithTheEnvironment) {
