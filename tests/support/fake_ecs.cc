@@ -1,6 +1,11 @@
 #include "tests/support/fake_ecs.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
+
+#include "lib/credentials.h"
+#include "lib/http.h"
 
 namespace sluice::testing {
 namespace {
@@ -54,6 +59,20 @@ FakeEcs::FakeEcs()
           [this](const RecordedRequest& request) { return Handle(request); })) {}
 
 FakeEcs::~FakeEcs() { server_.reset(); }  // stop serving before the state goes
+
+std::shared_ptr<const ClientContext> FakeEcs::Context() {
+  ClientOptions client;
+  client.region = kRegion;
+  client.endpoint_url = endpoint();
+  client.env = &env_;
+  client.clock = &clock_;
+  client.http = MakeCurlHttpClient({.connect_timeout = std::chrono::seconds(2),
+                                    .idle_timeout = std::chrono::seconds(5)});
+  client.credentials = StaticCredentials({"AKIDEXAMPLE", "secret", "", {}, "test"});
+  auto context = MakeClientContext(client);
+  EXPECT_TRUE(context.ok()) << context.error().ToString();
+  return context.ok() ? *context : nullptr;
+}
 
 void FakeEcs::AddCluster(const std::string& name) {
   std::lock_guard lock(mutex_);

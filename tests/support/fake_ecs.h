@@ -30,6 +30,9 @@
 #include <string>
 #include <vector>
 
+#include "lib/client_context.h"
+#include "lib/environment.h"
+#include "tests/support/fake_clock.h"
 #include "tests/support/loopback_http_server.h"
 
 namespace sluice::testing {
@@ -57,6 +60,9 @@ class FakeEcs {
   ~FakeEcs();
 
   std::string endpoint() const { return server_->endpoint(); }
+  // A client context pointed at this fake: region us-east-1, a test key, an empty environment
+  // and a FakeClock, so the clients' own retry back-offs take no real time.
+  std::shared_ptr<const ClientContext> Context();
 
   void AddCluster(const std::string& name);
   // Registers revision 1 (then 2, ...) of definition["family"]; returns its ARN.
@@ -140,6 +146,8 @@ class FakeEcs {
   std::vector<std::pair<std::string, nlohmann::json>> requests_;
   std::vector<std::string> refusals_;
   int64_t clock_ms_ = 1763892000000;  // log timestamps: advance 1 s per line
+  MapEnvironment env_;
+  FakeClock clock_;
   std::unique_ptr<LoopbackHttpServer> server_;
 };
 

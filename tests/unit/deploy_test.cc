@@ -28,15 +28,7 @@ class DeployTest : public ::testing::Test {
     fake_.AddCluster("prod");
     v1_ = fake_.AddTaskDefinition(kWeb);
     fake_.AddService("prod", "web", v1_);
-    ClientOptions client;
-    client.region = "us-east-1";
-    client.endpoint_url = fake_.endpoint();
-    client.env = &env_;
-    client.clock = &clock_;
-    client.http = MakeCurlHttpClient({.connect_timeout = std::chrono::seconds(2),
-                                      .idle_timeout = std::chrono::seconds(5)});
-    client.credentials = StaticCredentials({"AKIDEXAMPLE", "secret", "", {}, "test"});
-    ecs_ = std::move(EcsClient::Make(*MakeClientContext(client))).value();
+    ecs_ = std::move(EcsClient::Make(fake_.Context())).value();
 
     options_.cluster = "prod";
     options_.service = "web";
@@ -60,8 +52,6 @@ class DeployTest : public ::testing::Test {
 
   testing::FakeEcs fake_;
   std::string v1_;
-  MapEnvironment env_;
-  testing::FakeClock clock_;
   std::unique_ptr<EcsClient> ecs_;
   DeployOptions options_;
   DeployDeps deps_;

@@ -128,17 +128,7 @@ class EcsTaskActionTest : public ::testing::Test {
   }
 
   std::unique_ptr<TriggerAction> Action(EcsTaskActionOptions options) {
-    ClientOptions client;
-    client.region = "us-east-1";
-    client.endpoint_url = fake_.endpoint();
-    client.env = &env_;
-    client.clock = &clock_;
-    client.http = MakeCurlHttpClient({.connect_timeout = std::chrono::seconds(2),
-                                      .idle_timeout = std::chrono::seconds(5)});
-    client.credentials = StaticCredentials({"AKIDEXAMPLE", "secret", "", {}, "test"});
-    auto context = MakeClientContext(client);
-    EXPECT_TRUE(context.ok());
-    auto ecs = EcsClient::Make(std::move(context).value());
+    auto ecs = EcsClient::Make(fake_.Context());
     EXPECT_TRUE(ecs.ok());
     options.request.cluster = "c";
     options.request.task_definition = "f:1";
@@ -155,8 +145,6 @@ class EcsTaskActionTest : public ::testing::Test {
   }
 
   testing::FakeEcs fake_;
-  MapEnvironment env_;
-  testing::FakeClock clock_;
   std::atomic<bool> stop_{false};
 };
 

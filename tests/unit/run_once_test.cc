@@ -30,18 +30,9 @@ class RunOnceTest : public ::testing::Test {
   void SetUp() override {
     fake_.AddCluster("jobs");
     fake_.AddTaskDefinition(kDefinition);
-    ClientOptions client;
-    client.region = "us-east-1";
-    client.endpoint_url = fake_.endpoint();
-    client.env = &env_;
-    client.clock = &clock_;
-    client.http = MakeCurlHttpClient({.connect_timeout = std::chrono::seconds(2),
-                                      .idle_timeout = std::chrono::seconds(5)});
-    client.credentials = StaticCredentials({"AKIDEXAMPLE", "secret", "", {}, "test"});
-    auto context = MakeClientContext(client);
-    ASSERT_TRUE(context.ok());
-    ecs_ = std::move(EcsClient::Make(*context)).value();
-    logs_ = std::move(LogsClient::Make(*context)).value();
+    auto context = fake_.Context();
+    ecs_ = std::move(EcsClient::Make(context)).value();
+    logs_ = std::move(LogsClient::Make(context)).value();
 
     options_.request.cluster = "jobs";
     options_.request.task_definition = "batch";
@@ -71,8 +62,6 @@ class RunOnceTest : public ::testing::Test {
   }
 
   testing::FakeEcs fake_;
-  MapEnvironment env_;
-  testing::FakeClock clock_;
   std::unique_ptr<EcsClient> ecs_;
   std::unique_ptr<LogsClient> logs_;
   RunOnceOptions options_;
