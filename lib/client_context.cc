@@ -60,6 +60,7 @@ Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptio
     } else if (profile != nullptr && profile->Get("ca_bundle") != nullptr) {
       http_options.ca_bundle = *profile->Get("ca_bundle");
     }
+    http_options.abort_when = options.abort_when;
     context->http = MakeCurlHttpClient(http_options);
   }
 

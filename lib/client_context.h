@@ -31,6 +31,7 @@ struct ClientOptions {
   std::shared_ptr<HttpClient> http;                   // default: libcurl with AWS_CA_BUNDLE
   std::shared_ptr<CredentialsProvider> credentials;   // default: the SDK chain
   std::shared_ptr<RetryPolicy> retry;                 // default: standard mode, AWS_MAX_ATTEMPTS
+  std::function<bool()> abort_when;  // for the default http client: see HttpClientOptions
 };
 
 struct ClientContext {

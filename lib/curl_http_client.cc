@@ -273,6 +273,11 @@ bool Append(HeaderList& list, const std::string& line) {
   return true;
 }
 
+// CURLOPT_XFERINFOFUNCTION: a non-zero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int AbortCheck(void* abort_when, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(abort_when))() ? 1 : 0;
+}
+
 class CurlHttpClient : public HttpClient {
  public:
   explicit CurlHttpClient(const HttpClientOptions& options)
@@ -404,6 +409,13 @@ class CurlHttpClient : public HttpClient {
     if (options_.total_timeout.count() > 0) {
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
     }
+    if (options_.abort_when) {
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &AbortCheck);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &options_.abort_when);
+    } else {
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+    }
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 15L);
@@ -468,6 +480,8 @@ class CurlHttpClient : public HttpClient {
     switch (code) {
       case CURLE_COULDNT_CONNECT:
         return Error::Network("connect to " + peer + " failed: " + reason);
+      case CURLE_ABORTED_BY_CALLBACK:
+        return Error::Interrupted("request to " + peer + " (" + what + ") abandoned: interrupted");
       case CURLE_COULDNT_RESOLVE_HOST:
         return Error::Network("DNS lookup of " + peer.substr(0, peer.rfind(':')) +
                               " failed (no such host, or no DNS server reachable)");

@@ -89,6 +89,10 @@ struct HttpClientOptions {
   std::string ca_bundle;  // AWS_CA_BUNDLE / ca_bundle: a PEM file replacing the system store
   bool verify_tls = true;
   size_t max_idle_connections = 16;  // idle keep-alive connections kept per client
+  // Asked a few times a second while a transfer runs: true aborts it (Error::Interrupted), so
+  // a 20 s long poll does not hold up Ctrl-C. Unset for tools that must still call AWS after a
+  // signal (StopTask).
+  std::function<bool()> abort_when;
 };
 
 // The libcurl client: connections are kept alive and reused across calls and threads; proxies

@@ -71,6 +71,8 @@ int RunSqsWatch(const WatchOptions& options, MessageQueue& queue,
     }
     auto messages = queue.Receive(wait);
     if (!messages.ok()) {
+      // A signal abandoned the long poll: what it might have brought stays on the queue.
+      if (messages.error().kind == ErrorKind::kInterrupted) return kExitInterrupted;
       if (IsFatal(messages.error())) {
         deps.log("cannot read queue " + queue.url() + ": " + messages.error().ToString());
         return kExitFailure;

@@ -100,6 +100,8 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
       const WatchTarget& target = t.watcher->target();
       Result<Snapshot>& result = results[i];
       if (!result.ok()) {
+        // A signal abandoned this poll: keep the last snapshot; the loop ends below.
+        if (result.error().kind == ErrorKind::kInterrupted) continue;
         if (IsFatal(result.error())) {
           deps.log("cannot watch " + target.uri + ": " + result.error().ToString());
           if (!options.state_path.empty()) (void)state.Save(options.state_path);

@@ -99,7 +99,11 @@ int Run(const Flags& flags) {
                    });
   std::shared_ptr<const ClientContext> context;
   if (needs_aws) {
-    auto made = MakeClientContext(ToClientOptions(flags.common));
+    ClientOptions client = ToClientOptions(flags.common);
+    // Ctrl-C ends a 20 s long poll (or a slow listing) at once: nothing is lost, since messages
+    // are deleted only after their events are written and the state is saved after each poll.
+    client.abort_when = [] { return Interrupted(); };
+    auto made = MakeClientContext(client);
     if (!made.ok()) {
       PrintError(kTool, made.error());
       return kExitFailure;

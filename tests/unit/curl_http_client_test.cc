@@ -395,6 +395,23 @@ TEST_F(CurlHttpClientTest, ServerThatHangsHitsTheIdleTimeout) {
       << response.error().message;
 }
 
+TEST_F(CurlHttpClientTest, AbortWhenEndsAHangingLongPoll) {
+  LoopbackHttpServer server(Script({{.action = ScriptedResponse::kHang}}));
+  std::atomic<bool> signalled{false};
+  std::thread signal([&] {
+    std::this_thread::sleep_for(100ms);
+    signalled = true;
+  });
+  // No idle timeout: only the abort check can end this request.
+  HttpClientOptions options{.idle_timeout = 0s};
+  options.abort_when = [&] { return signalled.load(); };
+  auto response = Client(options)->Send(Request(server, "GET", "/long-poll"));
+  signal.join();
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().kind, ErrorKind::kInterrupted) << response.error().ToString();
+  EXPECT_FALSE(response.error().retryable);
+}
+
 TEST_F(CurlHttpClientTest, TotalTimeoutCutsASlowResponse) {
   LoopbackHttpServer server(Script({{.status = 200, .delay = 5s}}));
   auto response = Client({.total_timeout = 300ms})->Send(Request(server, "GET"));
