@@ -6,6 +6,7 @@
 #include "lib/duration.h"
 #include "lib/ecs_task_definition.h"
 #include "lib/exit_codes.h"
+#include "lib/retry_policy.h"
 #include "lib/rollout.h"
 #include "lib/task_definition_edit.h"
 
@@ -130,16 +131,25 @@ class Deploy {
     std::string last_progress;
     while (true) {
       auto service = deps_.ecs->DescribeService(options_.cluster, options_.service);
+      RolloutView view;
       if (!service.ok()) {
-        *why = service.error().ToString();
-        return WaitEnd::kError;
+        // Throttling, 5xx or the network after the client's own retries: the deployment goes
+        // on regardless, so keep watching it (until --timeout) rather than give up on it.
+        if (ClassifyFailure(service.error()) == FailureClass::kNotRetryable) {
+          *why = service.error().ToString();
+          return WaitEnd::kError;
+        }
+        deps_.log(service.error().ToString() + "; still waiting");
+      } else {
+        for (const std::string& event : NewServiceEvents(*service, seen_events_)) deps_.log(event);
+        view = EvaluateRollout(*service, deployment, target);
       }
-      for (const std::string& event : NewServiceEvents(*service, seen_events_)) deps_.log(event);
-      RolloutView view = EvaluateRollout(*service, deployment, target);
       std::string progress = std::to_string(view.running) + "/" + std::to_string(view.desired) +
                              " running";
-      if (progress != last_progress) deps_.log("deployment " + deployment + ": " + progress);
-      last_progress = progress;
+      if (service.ok() && progress != last_progress) {
+        deps_.log("deployment " + deployment + ": " + progress);
+        last_progress = progress;
+      }
       *why = view.reason;
       switch (view.status) {
         case RolloutStatus::kCompleted: return WaitEnd::kCompleted;

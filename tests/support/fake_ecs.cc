@@ -155,9 +155,9 @@ void FakeEcs::FailRunTask(json failures, int times) {
   run_task_failures_left_ = times;
 }
 
-void FakeEcs::Throttle(const std::string& operation, int times) {
+void FakeEcs::Throttle(const std::string& operation, int times, int after) {
   std::lock_guard lock(mutex_);
-  throttles_[operation] = times;
+  throttles_[operation] = {after, times};
 }
 
 std::vector<json> FakeEcs::Requests(const std::string& operation) const {
@@ -207,8 +207,17 @@ ScriptedResponse FakeEcs::Handle(const RecordedRequest& request) {
   } else {
     requests_.emplace_back(operation, body);
     auto throttle = throttles_.find(operation);
-    if (throttle != throttles_.end() && throttle->second > 0) {
-      --throttle->second;
+    bool throttled = false;
+    if (throttle != throttles_.end()) {
+      Throttling& t = throttle->second;
+      if (t.after > 0) {
+        --t.after;
+      } else if (t.times > 0) {
+        --t.times;
+        throttled = true;
+      }
+    }
+    if (throttled) {
       answer = {400, {{"__type", "ThrottlingException"}, {"message", "Rate exceeded"}}};
     } else {
       answer = Dispatch(operation, body);

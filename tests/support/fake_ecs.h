@@ -78,7 +78,8 @@ class FakeEcs {
   // The next RunTask calls answer with these failures and start no task.
   void FailRunTask(nlohmann::json failures, int times = 1);
   // The next `times` calls of `operation` answer 400 ThrottlingException.
-  void Throttle(const std::string& operation, int times);
+  // (After letting the next `after` calls through.)
+  void Throttle(const std::string& operation, int times, int after = 0);
 
   // Request bodies received for an operation, in order; and every operation name, in order.
   std::vector<nlohmann::json> Requests(const std::string& operation) const;
@@ -142,7 +143,11 @@ class FakeEcs {
   size_t updates_ = 0;
   nlohmann::json run_task_failures_;
   int run_task_failures_left_ = 0;
-  std::map<std::string, int> throttles_;
+  struct Throttling {
+    int after = 0;
+    int times = 0;
+  };
+  std::map<std::string, Throttling> throttles_;
   std::vector<std::pair<std::string, nlohmann::json>> requests_;
   std::vector<std::string> refusals_;
   int64_t clock_ms_ = 1763892000000;  // log timestamps: advance 1 s per line

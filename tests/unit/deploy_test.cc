@@ -78,6 +78,16 @@ TEST_F(DeployTest, ANewImageIsRegisteredAndRolledOut) {
   EXPECT_NE(log_.find("has started 1 tasks"), std::string::npos) << log_;
 }
 
+TEST_F(DeployTest, ThrottlingWhileWaitingIsWaitedOut) {
+  fake_.SetRolloutScripts({Script{{"IN_PROGRESS", "COMPLETED"}}});
+  options_.image = "repo/app:2";
+  // The first DescribeServices (before the registration) passes; then more throttling than
+  // one call's three attempts, twice over, while waiting.
+  fake_.Throttle("DescribeServices", 7, 1);
+  EXPECT_EQ(Deploy(), kExitSuccess) << log_;
+  EXPECT_NE(log_.find("still waiting"), std::string::npos) << log_;
+}
+
 TEST_F(DeployTest, NothingChangedRegistersNothing) {
   options_.image = "repo/app:1";
   EXPECT_EQ(Deploy(), kExitSuccess);
