@@ -52,9 +52,10 @@ class Deploy {
         if (!set.ok()) return Fail(set.error().message);
       }
     }
-    bool changed = next != baseline;
+    // ECS fills in defaults (empty lists, cpu 0, ...): compare and show what really differs.
+    bool changed = WithoutDefaults(next) != WithoutDefaults(baseline);
     if (options_.dry_run) {
-      std::string diff = DiffJson(baseline, next);
+      std::string diff = DiffJson(WithoutDefaults(baseline), WithoutDefaults(next));
       deps_.diff(diff.empty() ? "no change to " + previous_ + "\n" : diff);
       result_["status"] = "dry_run";
       result_["changed"] = changed;
@@ -62,6 +63,7 @@ class Deploy {
       return Emit(kExitSuccess);
     }
     std::string target = previous_;
+    if (Interrupted()) return Emit(kExitInterrupted);
     if (changed) {
       auto registered = deps_.ecs->RegisterTaskDefinition(next);
       if (!registered.ok()) return Fail(registered.error().ToString());
@@ -80,6 +82,7 @@ class Deploy {
       return Emit(kExitSuccess);
     }
 
+    if (Interrupted()) return Emit(kExitInterrupted);
     auto updated = deps_.ecs->UpdateService(options_.cluster, options_.service,
                                             {target, options_.force_new_deployment});
     if (!updated.ok()) return Fail(updated.error().ToString());
@@ -181,7 +184,11 @@ class Deploy {
     std::string rollback_why;
     WaitEnd end = WaitForRollout(deployment, previous_, &rollback_why);
     result_["status"] = "rolled_back";
-    if (end != WaitEnd::kCompleted) {
+    if (end == WaitEnd::kInterrupted) {
+      result_["status"] = "interrupted";
+      result_["error"] = why + "; rolling back to " + previous_ + " (deployment " + deployment +
+                         "), which goes on without us";
+    } else if (end != WaitEnd::kCompleted) {
       result_["error"] = why + "; the rollback has not completed either: " + rollback_why;
       result_["status"] = "failed";
     }
@@ -216,6 +223,14 @@ class Deploy {
       deps_.log("deregistered " + std::to_string(result_["deregistered"].size()) +
                 " old revision(s) of " + family);
     }
+  }
+
+  // A signal before the service was touched: stop there (nothing started).
+  bool Interrupted() {
+    if (!deps_.interrupted || !deps_.interrupted()) return false;
+    deps_.log("interrupted before the service was updated: nothing was deployed");
+    result_["status"] = "interrupted";
+    return true;
   }
 
   int Fail(const std::string& error) {

@@ -41,6 +41,7 @@ struct DeployOptions {
 struct DeployDeps {
   EcsClient* ecs = nullptr;
   std::function<bool(std::chrono::milliseconds)> sleep;  // false when interrupted
+  std::function<bool()> interrupted;  // asked before registering and before UpdateService
   std::function<void(const std::string&)> log;           // progress and service events
   std::function<void(const std::string&)> diff;          // --dry-run's diff
   std::function<bool(const nlohmann::json&)> emit;

@@ -80,7 +80,13 @@ Result<nlohmann::json> EcsClient::DescribeService(const std::string& cluster,
                                                   const std::string& service) {
   auto output = CallJson(*client_, kEcsJson, "DescribeServices",
                          {{"cluster", cluster}, {"services", {service}}});
-  if (!output.ok()) return output.error();
+  if (!output.ok()) {
+    if (output.error().code == "ClusterNotFoundException") {
+      return Error::InvalidArgument("no ECS cluster named " + cluster +
+                                    " in this account and region (check --cluster and --region)");
+    }
+    return output.error();
+  }
   for (const auto& s : output->value("services", nlohmann::json::array())) {
     if (!s.is_object()) continue;
     if (s.value("status", "") == "INACTIVE") {

@@ -74,10 +74,8 @@ Status SetContainerEnvironment(json& registration, const std::string& container,
 Result<std::string> ExpandVariables(
     std::string_view text, const std::function<std::optional<std::string>(const std::string&)>& lookup) {
   std::string out;
-  int line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '\n') ++line;
     if (c != '$' || i + 1 >= text.size()) {
       out += c;
       continue;
@@ -92,13 +90,11 @@ Result<std::string> ExpandVariables(
       continue;
     }
     size_t end = text.find('}', i + 2);
-    if (end == std::string_view::npos) {
-      return Error::InvalidArgument("line " + std::to_string(line) + ": \"${\" without \"}\"");
-    }
+    if (end == std::string_view::npos) return Error::InvalidArgument("\"${\" without \"}\"");
     std::string name(text.substr(i + 2, end - i - 2));
     auto value = lookup(name);
     if (!value) {
-      return Error::InvalidArgument("line " + std::to_string(line) + ": ${" + name +
+      return Error::InvalidArgument("${" + name +
                                     "} is not set in the environment (use $$ for a literal $)");
     }
     out += *value;
@@ -106,6 +102,62 @@ Result<std::string> ExpandVariables(
   }
   return out;
 }
+
+namespace {
+
+Status ExpandAt(json& value, const std::string& path,
+                const std::function<std::optional<std::string>(const std::string&)>& lookup) {
+  if (value.is_string()) {
+    auto expanded = ExpandVariables(value.get<std::string>(), lookup);
+    if (!expanded.ok()) return Error::InvalidArgument(path + ": " + expanded.error().message);
+    value = *expanded;
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      Status s = ExpandAt(value[i], path + "[" + std::to_string(i) + "]", lookup);
+      if (!s.ok()) return s;
+    }
+  } else if (value.is_object()) {
+    for (auto& [key, member] : value.items()) {
+      Status s = ExpandAt(member, path.empty() ? key : path + "." + key, lookup);
+      if (!s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+json Pruned(const json& value, bool is_container) {
+  if (value.is_array()) {
+    json out = json::array();
+    for (const json& item : value) out.push_back(Pruned(item, false));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  json out = json::object();
+  for (const auto& [key, member] : value.items()) {
+    json pruned;
+    if (key == "containerDefinitions" && member.is_array()) {
+      pruned = json::array();
+      for (const json& c : member) pruned.push_back(Pruned(c, true));
+    } else {
+      pruned = Pruned(member, false);
+    }
+    if (pruned.is_null() || ((pruned.is_array() || pruned.is_object()) && pruned.empty())) continue;
+    if (is_container && ((key == "cpu" && pruned == 0) || (key == "essential" && pruned == true))) {
+      continue;
+    }
+    out[key] = pruned;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ExpandVariablesInJson(
+    json& document, const std::function<std::optional<std::string>(const std::string&)>& lookup) {
+  return ExpandAt(document, "", lookup);
+}
+
+json WithoutDefaults(const json& document) { return Pruned(document, false); }
 
 std::string DiffJson(const json& before, const json& after, int context) {
   if (before == after) return "";

@@ -33,10 +33,22 @@ Status SetContainerImage(nlohmann::json& registration, const std::string& contai
 Status SetContainerEnvironment(nlohmann::json& registration, const std::string& container,
                                const std::vector<std::pair<std::string, std::string>>& env);
 
-// Replaces ${NAME} with lookup(NAME); an unknown name is an error naming it (and its line). "$$"
-// is a literal "$". Other "$" are left alone.
+// Replaces ${NAME} with lookup(NAME); an unknown name is an error naming it. "$$" is a literal
+// "$". Other "$" are left alone.
 Result<std::string> ExpandVariables(
     std::string_view text, const std::function<std::optional<std::string>(const std::string&)>& lookup);
+
+// The same in every string value of a JSON document (a --task-definition file), so a value with
+// quotes in it stays text and cannot add fields. Errors name the value's path
+// ("containerDefinitions[0].image").
+Status ExpandVariablesInJson(
+    nlohmann::json& document,
+    const std::function<std::optional<std::string>(const std::string&)>& lookup);
+
+// The document without what ECS fills in by itself (empty lists and objects, nulls, a
+// container's "cpu": 0 and "essential": true), so that a file and the revision registered from it
+// compare equal and a --dry-run diff shows only real changes.
+nlohmann::json WithoutDefaults(const nlohmann::json& document);
 
 // A unified-style line diff of the two documents pretty-printed ("- old", "+ new", "  same"
 // with up to `context` unchanged lines around each change); empty when they are equal.

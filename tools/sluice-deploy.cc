@@ -75,18 +75,18 @@ int Run(const Flags& flags) {
     if (!text) {
       return Usage("--task-definition " + flags.task_definition_file + ": " + std::strerror(error));
     }
-    auto expanded = ExpandVariables(*text, [](const std::string& name) -> std::optional<std::string> {
+    auto document = nlohmann::json::parse(*text, nullptr, false);
+    if (document.is_discarded() || !document.is_object()) {
+      return Usage("--task-definition " + flags.task_definition_file +
+                   ": not a JSON object (a RegisterTaskDefinition document)");
+    }
+    Status expanded = ExpandVariablesInJson(document, [](const std::string& name) -> std::optional<std::string> {
       const char* value = std::getenv(name.c_str());
       if (value == nullptr) return std::nullopt;
       return std::string(value);
     });
     if (!expanded.ok()) {
       return Usage("--task-definition " + flags.task_definition_file + ": " + expanded.error().message);
-    }
-    auto document = nlohmann::json::parse(*expanded, nullptr, false);
-    if (document.is_discarded() || !document.is_object()) {
-      return Usage("--task-definition " + flags.task_definition_file +
-                   ": not a JSON object (a RegisterTaskDefinition document)");
     }
     // Accept DescribeTaskDefinition's output too: {"taskDefinition": {...}, "tags": [...]}.
     if (document.contains("taskDefinition") && document["taskDefinition"].is_object()) {
@@ -119,6 +119,7 @@ int Run(const Flags& flags) {
   DeployDeps deps;
   deps.ecs = ecs->get();
   deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+  deps.interrupted = [] { return Interrupted(); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
   deps.diff = [](const std::string& text) { LogLine(text.substr(0, text.size() - (text.ends_with('\n') ? 1 : 0))); };
   deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
@@ -148,7 +149,7 @@ int main(int argc, char** argv) {
                  "the container --image and --env change (default: the only one)");
   app.add_option("--task-definition", flags.task_definition_file,
                  "FILE: a whole RegisterTaskDefinition document instead of the current one "
-                 "(${VAR} from the environment; unknown ones are an error)");
+                 "(${VAR} in its string values from the environment; unknown ones are an error)");
   app.add_option("--env", flags.env, "NAME=VALUE in the container's environment (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--timeout", flags.timeout,

@@ -322,7 +322,7 @@ TEST_F(DeployMotoTest, TaskDefinitionFileWithVariables) {
   std::string err = unknown.Stderr();
   EXPECT_EQ(CountLines(err), 1u) << err;
   EXPECT_TRUE(Contains(err, "${NOPE}")) << err;
-  EXPECT_TRUE(Contains(err, "line 2")) << err;
+  EXPECT_TRUE(Contains(err, "containerDefinitions[0].environment[0].value")) << err;
   EXPECT_TRUE(unknown.Stdout().empty()) << unknown.Output();
   EXPECT_EQ(Revisions().size(), 3u);
 }
@@ -394,10 +394,9 @@ TEST_F(DeployMotoTest, MissingServiceOrClusterAndUsageErrors) {
   for (const Case& c : std::vector<Case>{
            {{"--cluster", cluster_, "--service", "no-such-service"},
             "no ECS service named no-such-service in cluster " + cluster_},
-           // ECS's own words; unlike sluice-trigger's "no ECS cluster named ...", the cluster is
-           // not named (see the report).
+           // The cluster is named, as sluice-trigger and sluice-run-once name it.
            {{"--cluster", "no-such-cluster", "--service", service_},
-            "ClusterNotFoundException (HTTP 400): Cluster not found."},
+            "no ECS cluster named no-such-cluster"},
        }) {
     std::vector<std::string> args = c.args;
     args.insert(args.end(), {"--image", "repo/app:2", "--no-wait"});
@@ -548,6 +547,21 @@ TEST_F(DeployFakeTest, FailedRolloutWithNoRollbackIsLeftAlone) {
   EXPECT_EQ(r["status"], "failed") << r;
   EXPECT_EQ(Count("UpdateService"), 1u);
   EXPECT_EQ(fake_.Service("prod", "web")["taskDefinition"], Arn(2));
+}
+
+// A rollout still IN_PROGRESS at --timeout is rolled back like a FAILED one.
+TEST_F(DeployFakeTest, TimedOutRolloutIsRolledBack) {
+  fake_.SetRolloutScripts(
+      {Script{std::vector<std::string>(50, "IN_PROGRESS")}, Script{{"COMPLETED"}}});
+  DeployRun run = Run({"--image", "repo/app:2", "--timeout", "1s"});
+  ASSERT_EQ(run.Wait(), 1) << run.Output();
+  json r = run.Result();
+  EXPECT_EQ(r["status"], "rolled_back") << r;
+  EXPECT_TRUE(Contains(r.value("error", ""), "not COMPLETED within --timeout 1s")) << r;
+  auto updates = fake_.Requests("UpdateService");
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_EQ(updates[1]["taskDefinition"], v1_);
+  EXPECT_EQ(fake_.Service("prod", "web")["taskDefinition"], v1_);
 }
 
 // 10. ECS's circuit breaker rolls back by itself: a failure, and no UpdateService of ours.

@@ -169,6 +169,26 @@ TEST_F(DeployTest, AnInterruptLeavesTheDeploymentRunning) {
   EXPECT_NE(log_.find("the deployment goes on"), std::string::npos) << log_;
 }
 
+TEST_F(DeployTest, AnInterruptBeforeTheUpdateDeploysNothing) {
+  options_.image = "repo/app:2";
+  deps_.interrupted = [] { return true; };
+  EXPECT_EQ(Deploy(), kExitInterrupted);
+  EXPECT_EQ(Result()["status"], "interrupted");
+  EXPECT_EQ(Count("RegisterTaskDefinition"), 0u);
+  EXPECT_EQ(Count("UpdateService"), 0u);
+}
+
+TEST_F(DeployTest, AnInterruptDuringTheRollbackSaysItGoesOn) {
+  fake_.SetRolloutScripts({Script{{"FAILED"}}, Script{std::vector<std::string>(1000, "IN_PROGRESS")}});
+  options_.image = "repo/app:broken";
+  int sleeps = 0;
+  deps_.sleep = [&](milliseconds) { return ++sleeps < 3; };
+  EXPECT_EQ(Deploy(), kExitInterrupted);
+  EXPECT_EQ(Result()["status"], "interrupted");
+  EXPECT_NE(Result()["error"].get<std::string>().find("goes on without us"), std::string::npos);
+  EXPECT_EQ(Count("UpdateService"), 2u);
+}
+
 TEST_F(DeployTest, SeveralContainersNeedContainer) {
   json two = kWeb;
   two["containerDefinitions"].push_back({{"name", "proxy"}, {"image", "envoy"}});

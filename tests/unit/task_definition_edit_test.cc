@@ -49,19 +49,42 @@ TEST(TaskDefinitionEditTest, EditsOneContainer) {
   EXPECT_NE(missing.error().message.find("ghost (it has app, proxy)"), std::string::npos);
 }
 
-TEST(TaskDefinitionEditTest, ExpandsVariablesAndRefusesUnknownOnes) {
-  std::map<std::string, std::string> env = {{"IMAGE", "repo/app:2"}, {"EMPTY", ""}};
+TEST(TaskDefinitionEditTest, ExpandsVariablesInStringValuesOnly) {
+  std::map<std::string, std::string> env = {{"IMAGE", "repo/app:2"},
+                                            {"EMPTY", ""},
+                                            {"EVIL", R"(x", "privileged": true, "y": ")"}};
   auto lookup = [&](const std::string& name) -> std::optional<std::string> {
     auto it = env.find(name);
     if (it == env.end()) return std::nullopt;
     return it->second;
   };
-  EXPECT_EQ(*ExpandVariables(R"({"image": "${IMAGE}", "x": "${EMPTY}$$HOME $1"})", lookup),
-            R"({"image": "repo/app:2", "x": "$HOME $1"})");
-  auto unknown = ExpandVariables("{\n\"a\": \"${NOPE}\"}", lookup);
-  ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.error().message, "line 2: ${NOPE} is not set in the environment (use $$ for a literal $)");
+  EXPECT_EQ(*ExpandVariables("${IMAGE} ${EMPTY}$$HOME $1", lookup), "repo/app:2 $HOME $1");
+  json document = json::parse(R"({"family": "web", "containerDefinitions": [
+      {"name": "app", "image": "${IMAGE}", "environment": [{"name": "E", "value": "${EVIL}"}]}]})");
+  ASSERT_TRUE(ExpandVariablesInJson(document, lookup).ok());
+  EXPECT_EQ(document["containerDefinitions"][0]["image"], "repo/app:2");
+  // A value with quotes stays one string: it cannot add "privileged" to the container.
+  EXPECT_EQ(document["containerDefinitions"][0]["environment"][0]["value"], env["EVIL"]);
+  EXPECT_FALSE(document["containerDefinitions"][0].contains("privileged"));
+
+  json unknown = json::parse(R"({"containerDefinitions": [{"image": "${NOPE}"}]})");
+  Status error = ExpandVariablesInJson(unknown, lookup);
+  ASSERT_FALSE(error.ok());
+  EXPECT_EQ(error.error().message,
+            "containerDefinitions[0].image: ${NOPE} is not set in the environment (use $$ for a literal $)");
   EXPECT_FALSE(ExpandVariables("${OPEN", lookup).ok());
+}
+
+TEST(TaskDefinitionEditTest, DefaultsEcsFillsInDoNotCountAsChanges) {
+  json file = json::parse(R"({"family": "web", "containerDefinitions": [
+      {"name": "app", "image": "a", "memory": 128}]})");
+  json registered = json::parse(R"({"family": "web", "volumes": [], "placementConstraints": [],
+      "containerDefinitions": [{"name": "app", "image": "a", "memory": 128, "cpu": 0,
+        "essential": true, "portMappings": [], "environment": [], "mountPoints": [],
+        "volumesFrom": []}]})");
+  EXPECT_EQ(WithoutDefaults(file), WithoutDefaults(registered));
+  registered["containerDefinitions"][0]["cpu"] = 256;
+  EXPECT_NE(WithoutDefaults(file), WithoutDefaults(registered));
 }
 
 TEST(TaskDefinitionEditTest, DiffShowsOnlyWhatChangedWithContext) {
