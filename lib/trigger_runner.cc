@@ -20,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 // redeliveries, bounded for a pipeline that runs for months.
 constexpr size_t kRememberedEvents = 100000;
 constexpr std::chrono::milliseconds kInputWait{100};
+// Events accepted but not yet begun, at most (about 1.2 KB each).
+constexpr size_t kMaxWaiting = 1024;
 
 struct Job {
   TriggerEvent event;
@@ -169,9 +171,15 @@ class Runner {
     debounced_.clear();
   }
 
+  // Back-pressure: with this many events waiting, stop reading until a worker takes one, so a
+  // large backlog into a slow action waits in the pipe (and upstream), not in memory.
   void Enqueue(TriggerEvent event) {
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
+      while (queue_.size() >= kMaxWaiting && !draining_) {
+        taken_.wait_for(lock, kInputWait);
+        if (deps_.interrupted()) break;  // CancelWaiting will answer for it
+      }
       queue_.push_back({std::move(event)});
     }
     wake_.notify_one();
@@ -186,6 +194,7 @@ class Runner {
         if (queue_.empty()) return;
         job = std::move(queue_.front());
         queue_.pop_front();
+        taken_.notify_one();
         ++running_;
       }
       RunJob(job);
@@ -313,6 +322,7 @@ class Runner {
   std::mutex mutex_;
   std::condition_variable wake_;   // idle workers: a job, or the end of jobs
   std::condition_variable drain_;  // workers waiting to retry: interrupted
+  std::condition_variable taken_;  // the reader, held back: a worker took a job
   std::condition_variable idle_;  // the reader: a worker finished
   std::deque<Job> queue_;
   bool closing_ = false;   // no more jobs will come

@@ -196,6 +196,44 @@ TEST_F(TriggerRunnerTest, NeverRunsMoreThanMaxParallelAtOnce) {
   EXPECT_EQ(action.max_in_flight, 4);
 }
 
+TEST_F(TriggerRunnerTest, ABacklogWaitsInTheInputNotInMemory) {
+  // A slow action and far more events than may wait: the reader is held back, and every event
+  // still ends in one result line.
+  std::atomic<size_t> read{0};
+  std::atomic<size_t> most_ahead{0};
+  class CountingSource : public LineSource {
+   public:
+    CountingSource(std::atomic<size_t>& read, FakeAction& action, std::atomic<size_t>& most_ahead)
+        : read_(read), action_(action), most_ahead_(most_ahead) {}
+    Status Next(std::string& line, milliseconds) override {
+      if (read_ == 3000) return Status::kEnd;
+      size_t started;
+      {
+        std::lock_guard lock(action_.mutex);
+        started = action_.calls.size();
+      }
+      size_t ahead = read_ - std::min<size_t>(read_, started);
+      if (ahead > most_ahead_) most_ahead_ = ahead;
+      line = Line("k" + std::to_string(read_++));
+      return Status::kLine;
+    }
+
+   private:
+    std::atomic<size_t>& read_;
+    FakeAction& action_;
+    std::atomic<size_t>& most_ahead_;
+  } source(read, action, most_ahead);
+  action.script = [](const TriggerEvent&, int, const std::atomic<bool>&) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    ActionOutcome o;
+    o.succeeded = true;
+    return o;
+  };
+  EXPECT_EQ(Run({}, &source), kExitSuccess);
+  EXPECT_EQ(results.size(), 3000u);
+  EXPECT_LE(most_ahead.load(), 1024u + 2);  // the queue bound, plus the one in hand
+}
+
 TEST_F(TriggerRunnerTest, TheSameEventTwiceRunsOnce) {
   EXPECT_EQ(Run({Line("a"), Line("a"), Line("a", "e2")}), kExitSuccess);
   EXPECT_EQ(action.calls.size(), 2u);
