@@ -33,11 +33,15 @@ int RunToolMain(CLI::App& app, int argc, char** argv, const std::function<int()>
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string message = e.what();
-    LogLine(app.get_name() + ": " + message + " (run " + app.get_name() + " --help)");
-    return kExitUsage;
+    return PrintUsageError(app.get_name(), e.what());
   }
   return run();
+}
+
+int PrintUsageError(std::string_view tool, std::string_view message) {
+  std::string name(tool);
+  LogLine(name + ": " + std::string(message) + " (run " + name + " --help)");
+  return kExitUsage;
 }
 
 void PrintError(std::string_view tool, const Error& error) {

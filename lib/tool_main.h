@@ -27,6 +27,10 @@ ClientOptions ToClientOptions(const CommonFlags& flags);
 // line (plus "run TOOL --help") and returns 2; otherwise runs `run` and returns its exit code.
 int RunToolMain(CLI::App& app, int argc, char** argv, const std::function<int()>& run);
 
+// "sluice-watch: MESSAGE (run sluice-watch --help)" on stderr; returns the usage exit code (2),
+// as RunToolMain does for CLI11's own parse errors.
+int PrintUsageError(std::string_view tool, std::string_view message);
+
 // "sluice-watch: s3 HeadObject: AccessDenied (HTTP 403): ..." on stderr.
 void PrintError(std::string_view tool, const Error& error);
 

@@ -38,10 +38,7 @@ struct Flags {
   bool force_new_deployment = false;
 };
 
-int Usage(const std::string& message) {
-  LogLine(std::string(kTool) + ": " + message + " (run sluice-deploy --help)");
-  return kExitUsage;
-}
+int Usage(const std::string& message) { return PrintUsageError(kTool, message); }
 
 int Run(const Flags& flags) {
   SetVerbose(flags.common.verbose);

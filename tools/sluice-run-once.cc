@@ -34,10 +34,7 @@ struct Flags {
   bool local = false;
 };
 
-int Usage(const std::string& message) {
-  LogLine(std::string(kTool) + ": " + message + " (run sluice-run-once --help)");
-  return kExitUsage;
-}
+int Usage(const std::string& message) { return PrintUsageError(kTool, message); }
 
 int Run(Flags& flags) {
   SetVerbose(flags.common.verbose);

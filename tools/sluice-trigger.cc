@@ -164,8 +164,7 @@ int Run(const Flags& flags) {
       action = std::move(made).value();
     }
   } catch (const UsageError& e) {
-    LogLine(std::string(kTool) + ": " + e.what() + " (run sluice-trigger --help)");
-    return kExitUsage;
+    return PrintUsageError(kTool, e.what());
   }
 
   InstallInterruptHandlers();

@@ -34,10 +34,7 @@ struct Flags {
   int max_parallel = 16;
 };
 
-int Usage(const std::string& message) {
-  LogLine(std::string(kTool) + ": " + message + " (run sluice-watch --help)");
-  return kExitUsage;
-}
+int Usage(const std::string& message) { return PrintUsageError(kTool, message); }
 
 int Run(const Flags& flags) {
   SetVerbose(flags.common.verbose);
