@@ -114,4 +114,11 @@ Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptio
   return std::shared_ptr<const ClientContext>(std::move(context));
 }
 
+std::shared_ptr<const ClientContext> WithRegion(const std::shared_ptr<const ClientContext>& context,
+                                                std::string region) {
+  auto copy = std::make_shared<ClientContext>(*context);
+  copy->region = std::move(region);
+  return copy;
+}
+
 }  // namespace sluice

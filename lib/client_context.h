@@ -57,6 +57,11 @@ struct ClientContext {
 
 Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptions& options);
 
+// The same context for another region, sharing everything else (credentials, HTTP connections,
+// retry quota, clock skew): ECR's registry host names its region, which may not be the tool's.
+std::shared_ptr<const ClientContext> WithRegion(const std::shared_ptr<const ClientContext>& context,
+                                                std::string region);
+
 // The retry settings from AWS_MAX_ATTEMPTS, then the profile's max_attempts; AWS_RETRY_MODE /
 // retry_mode may be "standard" (the default) or "legacy"/"adaptive" (treated as standard).
 Result<RetryOptions> ResolveRetryOptions(const Environment& env, const Profile* profile);

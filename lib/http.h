@@ -40,7 +40,14 @@ class BodySource {
 };
 
 // Body sources for a file on disk (streamed, never loaded whole) and for a callback.
+// FileBody opens the file at once and fails at its end if the file grew meanwhile.
 Result<std::shared_ptr<BodySource>> FileBody(const std::string& path);
+// Bytes [offset, offset + size) of a file: a blob inside a tar archive (lib/tar_reader.h) or a
+// whole file. Checked to exist and be long enough now, but opened only at the first Read, so an
+// image's many pending blob uploads do not each hold a file descriptor. Bytes past the range may
+// change freely; the range itself ending early is an error.
+Result<std::shared_ptr<BodySource>> FileRangeBody(const std::string& path, uint64_t offset,
+                                                  uint64_t size);
 std::shared_ptr<BodySource> CallbackBody(uint64_t size,
                                          std::function<Result<size_t>(char*, size_t)> read,
                                          std::function<Status()> rewind);
