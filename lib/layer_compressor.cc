@@ -1,6 +1,7 @@
 #include "lib/layer_compressor.h"
 
 #include <fcntl.h>
+#include <isa-l/igzip_lib.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -17,6 +18,9 @@ namespace sluice {
 namespace {
 
 constexpr size_t kBlock = 1 << 20;
+// Levels 1-3 (and the default, 3) go to igzip; 4-9 to zlib, for who wants the last 10%.
+constexpr int kDefaultGzipLevel = 3;
+constexpr int kFastestZlibLevel = 4;
 
 // Writes compressed output to a file descriptor while hashing it.
 class HashingWriter {
@@ -84,6 +88,45 @@ class GzipEncoder : public Encoder {
   z_stream stream_;
   bool ok_ = false;
   std::vector<char> buffer_ = std::vector<char>(kBlock);
+};
+
+// ISA-L's igzip for levels 1-3: a standard single-member gzip stream (header without name or
+// time stamp), about ten times faster than zlib at a cost of ~10% in size against zlib's 6.
+class IgzipEncoder : public Encoder {
+ public:
+  explicit IgzipEncoder(int level) {
+    isal_deflate_init(&stream_);
+    static constexpr uint32_t kLevelBuffer[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
+                                                ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
+    level_buffer_.resize(kLevelBuffer[level]);
+    stream_.level = static_cast<uint32_t>(level);
+    stream_.level_buf = level_buffer_.data();
+    stream_.level_buf_size = static_cast<uint32_t>(level_buffer_.size());
+    stream_.gzip_flag = IGZIP_GZIP;
+  }
+  Status Feed(std::string_view input, bool finish, HashingWriter& out) override {
+    stream_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(input.data()));
+    stream_.avail_in = static_cast<uint32_t>(input.size());
+    stream_.end_of_stream = finish ? 1 : 0;
+    stream_.flush = NO_FLUSH;
+    do {
+      stream_.next_out = buffer_.data();
+      stream_.avail_out = static_cast<uint32_t>(buffer_.size());
+      int rc = isal_deflate(&stream_);
+      if (rc != COMP_OK) return Error::Io("gzip (igzip) compression failed: " + std::to_string(rc));
+      size_t produced = buffer_.size() - stream_.avail_out;
+      if (produced > 0) {
+        Status written = out.Write(reinterpret_cast<const char*>(buffer_.data()), produced);
+        if (!written.ok()) return written;
+      }
+    } while (stream_.avail_out == 0 || (finish && stream_.internal_state.state != ZSTATE_END));
+    return Status::Ok();
+  }
+
+ private:
+  isal_zstream stream_;
+  std::vector<uint8_t> level_buffer_;
+  std::vector<uint8_t> buffer_ = std::vector<uint8_t>(kBlock);
 };
 
 class ZstdEncoder : public Encoder {
@@ -157,6 +200,8 @@ Result<CompressedLayer> CompressLayer(BodySource& input, const std::string& inpu
     auto zstd = std::make_unique<ZstdEncoder>(options.level);
     if (!zstd->ok()) return Error::Io("zstd: cannot create a compression context");
     encoder = std::move(zstd);
+  } else if (options.compression == Compression::kGzip && options.level <= kFastestZlibLevel - 1) {
+    encoder = std::make_unique<IgzipEncoder>(options.level < 0 ? kDefaultGzipLevel : options.level);
   } else if (options.compression == Compression::kGzip) {
     auto gzip = std::make_unique<GzipEncoder>(options.level);
     if (!gzip->ok()) return Error::InvalidArgument("gzip: bad compression level");
