@@ -380,32 +380,30 @@ Result<TarIndex> TarIndex::Read(const std::string& path) {
   for (size_t i = 0; i < members.size(); ++i) {
     const Member& start = members[i];
     if (last[start.name] != i) continue;
+    // A link that loops, leaves the archive or leads nowhere gets no entry rather than failing
+    // the whole archive: it may well be one the image does not use, and one it does use is
+    // reported by name when it is looked up.
     const Member* member = &start;
-    std::string chain = start.name;
+    bool resolved = true;
     for (int depth = 0; member->kind == Kind::kHardLink || member->kind == Kind::kSymlink;
          ++depth) {
       bool symbolic = member->kind == Kind::kSymlink;
-      if (depth == kMaxLinkDepth) {
-        return Error::Parse(path + ": the links from " + start.name + " loop (" + chain + ")");
-      }
-      std::optional<std::string> target = ResolveLinkTarget(member->name, member->link, symbolic);
-      const char* what = symbolic ? " is a symbolic link to " : " is a hard link to ";
+      std::optional<std::string> target;
+      if (depth < kMaxLinkDepth) target = ResolveLinkTarget(member->name, member->link, symbolic);
       if (!target) {
-        return Error::Parse(path + ": " + member->name + what + member->link +
-                            ", which points outside the archive");
+        resolved = false;
+        break;
       }
       if (target->empty()) break;  // the archive's root directory
       auto found = last.find(*target);
       if (found == last.end()) {
-        // A directory the archive has members in but no entry of its own.
-        auto inside = last.lower_bound(*target + "/");
-        if (inside != last.end() && inside->first.starts_with(*target + "/")) break;
-        return Error::Parse(path + ": " + member->name + what + member->link +
-                            ", which is not in the archive");
+        // A directory the archive has members in but no entry of its own, or nothing at all.
+        resolved = false;
+        break;
       }
       member = &members[found->second];
-      chain += " -> " + member->name;
     }
+    if (!resolved) continue;
     if (member->kind != Kind::kFile) continue;  // a link to a directory, say
     index.by_name_[start.name] = index.entries_.size();
     index.entries_.push_back({start.name, member->offset, member->size});

@@ -32,8 +32,9 @@ class TarIndex {
   // archive's root) become entries for the data they lead to, following chains. Directories
   // and other types are skipped; when a name occurs twice the later member wins, as when
   // extracting. Errors (Error::Io, Error::Parse) name the file and what is wrong with it: not a
-  // tar archive, compressed, truncated, a bad header checksum, a link that loops or leads
-  // nowhere.
+  // tar archive, compressed, truncated, a bad header checksum. A link that loops, leads out of
+  // the archive or to nothing gets no entry (Find does not find it) rather than failing the
+  // whole archive.
   static Result<TarIndex> Read(const std::string& path);
 
   // The member called `name` (normalized as the entries are), or null.
