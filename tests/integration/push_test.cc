@@ -16,9 +16,11 @@
 #include <cstdio>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "lib/crypto.h"
 #include "lib/ecr_client.h"
+#include "tests/support/loopback_http_server.h"
 #include "tests/support/peers.h"
 #include "tests/support/test_image.h"
 #include "tests/support/tool_run.h"
@@ -379,6 +381,47 @@ TEST_F(PushEcrTest, WrongAwsCredentialsFailWithOneLine) {
   std::string err = run.Stderr();
   EXPECT_EQ(testing::Lines(err).size(), 1u) << err;
   EXPECT_TRUE(Contains(err, "401") || Contains(err, "UNAUTHORIZED")) << err;
+}
+
+// SIGTERM while a blob upload hangs (a registry that accepted the bytes and never answers, which
+// no real peer can be made to do): the upload is abandoned at once, exit 130, and no manifest
+// or tag is written.
+TEST(PushInterruptTest, SigtermMidUploadExits130AndWritesNoTag) {
+  using testing::LoopbackHttpServer;
+  using testing::RecordedRequest;
+  using testing::ScriptedResponse;
+  LoopbackHttpServer registry([](const RecordedRequest& r) {
+    if (r.method == "HEAD") return ScriptedResponse{.status = 404};
+    if (r.method == "POST") {
+      return ScriptedResponse{.status = 202, .headers = {{"Location", "/v2/team/app/blobs/uploads/1"}}};
+    }
+    if (r.method == "PATCH") return ScriptedResponse{.action = ScriptedResponse::kHang};
+    return ScriptedResponse{.status = 201};
+  });
+  std::string dir = testing::MakeTempDir("sluice-push-interrupt");
+  testing::TestImage image = testing::MakeTestImage(14, 2, 8 << 10);
+  ASSERT_TRUE(testing::WriteOciLayout(dir + "/layout", image, "v1").ok());
+  ToolRun run("sluice-push", dir, testing::AwsEnv(dir, "", "", ""),
+              {"oci:" + dir + "/layout", "127.0.0.1:" + std::to_string(registry.port()) + "/team/app:v1",
+               "--registry-endpoint", registry.endpoint()});
+  bool patching = false;
+  for (int i = 0; i < 200 && !patching; ++i) {
+    for (const auto& r : registry.requests()) patching = patching || r.method == "PATCH";
+    if (!patching) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(patching) << run.Stderr();
+  auto signalled = std::chrono::steady_clock::now();
+  run.Signal(SIGTERM);
+  std::optional<int> code = run.Wait(10000);
+  ASSERT_TRUE(code.has_value()) << "sluice-push did not stop after SIGTERM";
+  EXPECT_EQ(*code, 130) << run.Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(5));
+  EXPECT_TRUE(Contains(run.Stderr(), "no tag was written")) << run.Stderr();
+  for (const auto& r : registry.requests()) {
+    EXPECT_EQ(r.path.find("/manifests/"), std::string::npos) << r.method << " " << r.path;
+  }
+  EXPECT_TRUE(run.Stdout().empty());
+  testing::RemoveTree(dir);
 }
 
 }  // namespace
