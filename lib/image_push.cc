@@ -18,6 +18,7 @@ struct BlobJob {
   bool compress = false;
   Descriptor pushed;  // digest and size as pushed (differs from source when compressed)
   bool skipped = false;
+  bool compressed = false;  // compressed in this push (not known from the digest cache)
 };
 
 // A manifest or index read from the source, with the jobs of the blobs it names.
@@ -134,6 +135,23 @@ Result<Node> Pusher::Plan(const Descriptor& descriptor, int depth) {
 
 Status Pusher::RunJob(BlobJob& job) {
   std::optional<CompressedLayer> compressed;
+  if (job.compress && deps_.digest_cache != nullptr) {
+    auto known = deps_.digest_cache->Lookup(job.source.digest, options_.compression,
+                                            options_.compression_level);
+    if (known) {
+      Descriptor candidate = job.pushed;
+      candidate.digest = known->digest;
+      candidate.size = known->size;
+      auto exists = deps_.registry->HasBlob(candidate);
+      if (!exists.ok()) return exists.error();
+      if (*exists) {
+        job.pushed = candidate;
+        job.skipped = true;
+        Emit({BlobEvent::kSkipped, job.pushed.digest, job.pushed.size, 0, job.pushed.media_type});
+        return Status::Ok();
+      }
+    }
+  }
   if (job.compress) {
     Emit({BlobEvent::kCompressing, job.source.digest, job.source.size, 0, job.source.media_type});
     auto input = source_.OpenBlob(job.source);
@@ -147,6 +165,11 @@ Status Pusher::RunJob(BlobJob& job) {
     if (!layer.ok()) return layer.error();
     job.pushed.digest = layer->digest;
     job.pushed.size = layer->size;
+    job.compressed = true;
+    if (deps_.digest_cache != nullptr) {
+      deps_.digest_cache->Store(job.source.digest, options_.compression, options_.compression_level,
+                                {layer->digest, layer->size});
+    }
     compressed = std::move(layer).value();
   }
   if (Cancelled()) return Error::Interrupted("interrupted");
@@ -296,7 +319,7 @@ Result<PushResult> Pusher::Run() {
       ++result_.blobs_pushed;
       result_.bytes_uploaded += job.pushed.size;
     }
-    if (job.compress) ++result_.layers_compressed;
+    if (job.compressed) ++result_.layers_compressed;
   }
   Status finalized = Finalize(*root);
   if (!finalized.ok()) return finalized.error();

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/compressed_digest_cache.h"
 #include "lib/image_source.h"
 #include "lib/layer_compressor.h"
 #include "lib/oci_types.h"
@@ -46,6 +47,9 @@ struct PushDeps {
   Registry* registry = nullptr;
   std::function<void(const BlobEvent&)> on_blob;  // optional
   std::function<bool()> cancelled;                 // optional: true stops the push
+  // Optional: what layers compressed to before, so a layer the registry already has in that
+  // form is neither compressed nor uploaded again.
+  CompressedDigestCache* digest_cache = nullptr;
 };
 
 struct PushResult {

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "lib/file_read.h"
+#include "lib/file_write.h"
 #include "lib/time_format.h"
 
 namespace sluice {
@@ -47,21 +48,6 @@ std::optional<ObjectVersion> ParseObjectVersion(const json& j) {
   // Optional: it is empty for every object of an unversioned bucket.
   if (version_id != j.end()) v.version_id = version_id->get<std::string>();
   return v;
-}
-
-Error SaveFailed(const std::string& path, const std::string& step, int error) {
-  return Error::Io("cannot save state file " + path + ": " + step + ": " + std::strerror(error));
-}
-
-// Writes all of `data`, through short writes and signals.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace
@@ -136,42 +122,9 @@ Result<WatchState> WatchState::Load(const std::string& path) {
 }
 
 Status WatchState::Save(const std::string& path) const {
-  std::string data = Serialize();
-  // Beside the target, so the rename stays within one file system and is atomic; the pid keeps
-  // two watchers that were (wrongly) given the same --state from writing into one temp file.
-  std::string temp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) return SaveFailed(path, "create " + temp, errno);
-  auto fail = [&](const std::string& step, int error) {
-    ::unlink(temp.c_str());
-    return SaveFailed(path, step, error);
-  };
-  if (!WriteAll(fd, data)) {
-    int error = errno;
-    ::close(fd);
-    return fail("write " + temp, error);
-  }
-  // Without the fsync, a crash soon after the rename can leave the new name on an empty file.
-  if (::fsync(fd) != 0) {
-    int error = errno;
-    ::close(fd);
-    return fail("fsync " + temp, error);
-  }
-  // close() is where some network file systems report a failed write.
-  if (::close(fd) != 0) return fail("close " + temp, errno);
-  if (::rename(temp.c_str(), path.c_str()) != 0) return fail("rename " + temp, errno);
-
-  // The rename itself is durable only once the directory is synced.
-  std::string directory = std::filesystem::path(path).parent_path().string();
-  if (directory.empty()) directory = ".";
-  int dir_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return SaveFailed(path, "open directory " + directory, errno);
-  int sync_error = ::fsync(dir_fd) != 0 ? errno : 0;
-  ::close(dir_fd);
-  // Some file systems (certain network and FUSE ones) cannot sync a directory and say EINVAL;
-  // the rename is then as durable as they make it, and failing every save would stop the watch.
-  if (sync_error != 0 && sync_error != EINVAL) {
-    return SaveFailed(path, "fsync directory " + directory, sync_error);
+  Status written = WriteFileAtomically(path, Serialize());
+  if (!written.ok()) {
+    return Error::Io("cannot save state file " + path + ": " + written.error().message);
   }
   return Status::Ok();
 }

@@ -12,6 +12,8 @@
 #include <iostream>
 #include <thread>
 
+#include "lib/compressed_digest_cache.h"
+#include "lib/environment.h"
 #include "lib/exit_codes.h"
 #include "lib/image_push.h"
 #include "lib/image_reference.h"
@@ -168,12 +170,15 @@ int Run(Flags& flags) {
   deps.registry = connection->client.get();
   deps.on_blob = [&progress](const BlobEvent& event) { progress.OnBlob(event); };
   deps.cancelled = [] { return Interrupted(); };
+  FileDigestCache digest_cache(FileDigestCache::DefaultPath(ProcessEnvironment()));
+  deps.digest_cache = &digest_cache;
   Result<PushResult> result = Error::Interrupted("not run");
   {
     std::unique_ptr<StatusTicker> ticker;
     if (!flags.quiet && ::isatty(STDERR_FILENO)) ticker = std::make_unique<StatusTicker>(&progress);
     result = PushImage(*source, options, deps);
   }
+  digest_cache.Save();  // what was compressed is worth remembering even when the push failed
   if (!result.ok()) {
     if (Interrupted()) {
       LogLine(std::string(kTool) + ": interrupted; no tag was written");

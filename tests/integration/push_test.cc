@@ -191,10 +191,19 @@ TEST_F(PushTest, LegacyDockerArchiveIsCompressedAndRepushedWithoutUploads) {
   EXPECT_EQ(r["blobs_pushed"], 4) << r;
   ExpectDockerArchivePushed(this, r, image, SkopeoCopyBack("team/legacy:v1"));
 
-  // gzip output is deterministic, so the same archive gives the same digests: nothing to upload.
+  // gzip output is deterministic: compressed again (a fresh digest cache), the same archive
+  // gives the same digests, so nothing is uploaded.
+  env_["XDG_CACHE_HOME"] = dir_ + "/other-cache";
   json again = PushOk({"docker-archive:" + dir_ + "/save.tar:app:v1", Dest("team/legacy:v1")});
   EXPECT_EQ(again["digest"], r["digest"]);
   EXPECT_EQ(again["blobs_pushed"], 0) << again;
+  EXPECT_EQ(again["layers_compressed"], 3) << again;
+
+  // With the digest cache the layers are not even compressed again.
+  json cached = PushOk({"docker-archive:" + dir_ + "/save.tar", Dest("team/legacy:v1")});
+  EXPECT_EQ(cached["digest"], r["digest"]);
+  EXPECT_EQ(cached["blobs_pushed"], 0) << cached;
+  EXPECT_EQ(cached["layers_compressed"], 0) << cached;
 }
 
 TEST_F(PushTest, Docker25ArchiveIsCompressedAndPushed) {

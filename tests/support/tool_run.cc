@@ -26,6 +26,7 @@ std::map<std::string, std::string> AwsEnv(const std::string& dir, const std::str
                                           const std::string& key, const std::string& secret) {
   return {{"HOME", dir},
           {"DOCKER_CONFIG", dir + "/.docker"},
+          {"XDG_CACHE_HOME", dir + "/.cache"},
           {"AWS_CONFIG_FILE", dir + "/none"},
           {"AWS_SHARED_CREDENTIALS_FILE", dir + "/none"},
           {"AWS_EC2_METADATA_DISABLED", "true"},
