@@ -16,6 +16,7 @@ class S3Watcher : public Watcher {
   S3Watcher(std::shared_ptr<S3Client> s3, WatchTarget target)
       : s3_(std::move(s3)), target_(std::move(target)) {}
   Status Check() override { return s3_->HeadBucket(target_.bucket); }
+  std::string CheckScope() const override { return "s3://" + target_.bucket; }
   const WatchTarget& target() const override { return target_; }
   std::string_view source() const override { return "poll"; }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "lib/result.h"
@@ -20,6 +21,9 @@ class Watcher {
   // Checks once that the target can be watched at all (the bucket exists and may be read), so
   // a typo fails at start with exit 1 instead of polling forever.
   virtual Status Check() = 0;
+  // Watchers with the same non-empty scope share one Check ("s3://bucket" for every target in a
+  // bucket): 10,000 objects in one bucket cost one HeadBucket at start, not 10,000.
+  virtual std::string CheckScope() const { return ""; }
   virtual Result<Snapshot> Poll() = 0;
   virtual const WatchTarget& target() const = 0;
   virtual std::string_view source() const = 0;  // the event's "source" field

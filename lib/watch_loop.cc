@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "lib/duration.h"
@@ -76,8 +77,13 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
   }
 
   std::vector<TargetState> targets;
+  std::map<std::string, Status> checked;  // by CheckScope()
   for (auto& watcher : watchers) {
-    if (Status s = watcher->Check(); !s.ok()) {
+    std::string scope = watcher->CheckScope();
+    auto known = scope.empty() ? checked.end() : checked.find(scope);
+    Status check = known != checked.end() ? known->second : watcher->Check();
+    if (!scope.empty()) checked.emplace(scope, check);
+    if (Status s = check; !s.ok()) {
       deps.log("cannot watch " + watcher->target().uri + ": " + s.error().ToString());
       return kExitFailure;
     }

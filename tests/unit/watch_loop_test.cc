@@ -93,7 +93,11 @@ class ScriptedWatcher : public Watcher {
       : script_(std::move(script)) {
     target_ = *ParseWatchTarget(uri);
   }
-  Status Check() override { return check; }
+  Status Check() override {
+    ++*checks;
+    return check;
+  }
+  std::string CheckScope() const override { return scope; }
   Result<Snapshot> Poll() override {
     ++*polls;
     Result<Snapshot> r = script_.front();
@@ -104,6 +108,8 @@ class ScriptedWatcher : public Watcher {
   std::string_view source() const override { return "poll"; }
 
   Status check;
+  std::string scope;
+  std::shared_ptr<std::atomic<int>> checks = std::make_shared<std::atomic<int>>(0);
   // Outlives the watcher (RunWatch owns and destroys it), so tests can read it afterwards.
   std::shared_ptr<std::atomic<int>> polls = std::make_shared<std::atomic<int>>(0);
 
@@ -230,6 +236,20 @@ TEST_F(WatchLoopTest, FailedCheckIsExit1BeforeAnyPoll) {
   EXPECT_EQ(Run({}, One(std::move(w))), kExitFailure);
   EXPECT_EQ(*polls, 0);
   EXPECT_EQ(log_.back(), "cannot watch s3://bucket/k: NoSuchBucket: bucket bucket does not exist");
+}
+
+// Many targets in one bucket: one check at start, not one per target.
+TEST_F(WatchLoopTest, TargetsSharingACheckScopeAreCheckedOnce) {
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  auto checks = std::make_shared<std::atomic<int>>(0);
+  for (const char* uri : {"s3://bucket/a", "s3://bucket/b", "s3://bucket/c", "s3://other/d"}) {
+    auto w = std::make_unique<ScriptedWatcher>(uri, std::deque<Result<Snapshot>>{Snapshot{}});
+    w->scope = "s3://" + w->target().bucket;
+    w->checks = checks;
+    watchers.push_back(std::move(w));
+  }
+  EXPECT_EQ(Run({}, std::move(watchers), 1), kExitInterrupted);
+  EXPECT_EQ(*checks, 2);
 }
 
 TEST_F(WatchLoopTest, StateCarriesTheBaselineAcrossRuns) {
