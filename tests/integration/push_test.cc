@@ -433,5 +433,32 @@ TEST(PushInterruptTest, SigtermMidUploadExits130AndWritesNoTag) {
   testing::RemoveTree(dir);
 }
 
+// A registry without the repository (ECR answers NAME_UNKNOWN; docker-registry creates
+// repositories on push, so a scripted one stands in): exit 1, one line saying what to do.
+TEST(PushMissingRepositoryTest, NameUnknownSaysToCreateTheRepository) {
+  using testing::LoopbackHttpServer;
+  using testing::RecordedRequest;
+  using testing::ScriptedResponse;
+  LoopbackHttpServer registry([](const RecordedRequest& r) {
+    if (r.method == "HEAD") return ScriptedResponse{.status = 404};
+    return ScriptedResponse{
+        .status = 404,
+        .headers = {{"Content-Type", "application/json"}},
+        .body = R"({"errors":[{"code":"NAME_UNKNOWN","message":"The repository with name 'team/gone' does not exist in the registry with id '123456789012'"}]})"};
+  });
+  std::string dir = testing::MakeTempDir("sluice-push-missing");
+  testing::TestImage image = testing::MakeTestImage(15, 1, 1024);
+  ASSERT_TRUE(testing::WriteOciLayout(dir + "/layout", image, "v1").ok());
+  ToolRun run("sluice-push", dir, testing::AwsEnv(dir, "", "", ""),
+              {"oci:" + dir + "/layout", "127.0.0.1:" + std::to_string(registry.port()) + "/team/gone:v1",
+               "--registry-endpoint", registry.endpoint(), "--quiet"});
+  EXPECT_EQ(run.ExitCode(), 1);
+  std::string err = run.Stderr();
+  EXPECT_EQ(testing::Lines(err).size(), 1u) << err;
+  EXPECT_TRUE(Contains(err, "NAME_UNKNOWN")) << err;
+  EXPECT_TRUE(Contains(err, "--create-repository")) << err;
+  testing::RemoveTree(dir);
+}
+
 }  // namespace
 }  // namespace sluice
