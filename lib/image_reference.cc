@@ -13,7 +13,7 @@ bool IsValidComponent(std::string_view c) {
   if (c.empty() || !IsLowerAlnum(c.front()) || !IsLowerAlnum(c.back())) return false;
   for (size_t i = 0; i < c.size(); ++i) {
     if (IsLowerAlnum(c[i])) continue;
-    if (c[i] == '-') continue;
+    if (c[i] == '-' && (IsLowerAlnum(c[i + 1]) || c[i + 1] == '-')) continue;
     if (c[i] == '.' && IsLowerAlnum(c[i + 1])) continue;
     if (c[i] == '_' && (IsLowerAlnum(c[i + 1]) || (c[i + 1] == '_' && IsLowerAlnum(c[i + 2])))) {
       if (c[i + 1] == '_') ++i;

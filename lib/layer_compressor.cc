@@ -215,13 +215,24 @@ Result<CompressedLayer> CompressLayer(BodySource& input, const std::string& inpu
   std::vector<char> block(kBlock);
   while (true) {
     if (options.cancelled && options.cancelled()) return Error::Interrupted("interrupted");
-    auto got = input.Read(block.data(), block.size());
-    if (!got.ok()) return got.error();
-    std::string_view chunk(block.data(), *got);
+    // Whole blocks only: igzip's output depends on how its input is split, and the digest must
+    // not depend on how many bytes a read happened to return.
+    size_t filled = 0;
+    bool end = false;
+    while (filled < block.size()) {
+      auto got = input.Read(block.data() + filled, block.size() - filled);
+      if (!got.ok()) return got.error();
+      if (*got == 0) {
+        end = true;
+        break;
+      }
+      filled += *got;
+    }
+    std::string_view chunk(block.data(), filled);
     input_hash.Update(chunk);
-    Status fed = encoder->Feed(chunk, *got == 0, writer);
+    Status fed = encoder->Feed(chunk, end, writer);
     if (!fed.ok()) return fed.error();
-    if (*got == 0) break;
+    if (end) break;
   }
   std::string actual = "sha256:" + HexEncode(input_hash.Finish());
   if (actual != input_digest) {

@@ -13,7 +13,12 @@ std::string FormatBytes(uint64_t bytes) {
     value /= 1000;
     ++unit;
   }
-  if (value < 10) return fmt::format("{:.2f} {}", value, units[unit]);
+  // Rounding may carry into the next unit: 999.96 KB is shown as 1.00 MB, not 1000.0 KB.
+  if (value >= 999.95 && unit < 3) {
+    value /= 1000;
+    ++unit;
+  }
+  if (value < 9.995) return fmt::format("{:.2f} {}", value, units[unit]);
   return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
@@ -26,13 +31,17 @@ PushProgress::PushProgress(std::function<void(const std::string&)> line, Clock c
 void PushProgress::OnBlob(const BlobEvent& event) {
   std::string message;
   std::string short_digest = event.digest.substr(0, 19);
+  if (event.kind == BlobEvent::kCompressing) {
+    // Not a blob of the push yet: it is uploaded (or found) under its compressed digest.
+    if (line_) line_(fmt::format("compressing {} ({})", short_digest, FormatBytes(event.size)));
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Blob& blob = blobs_[event.digest];
     blob.size = event.size;
     switch (event.kind) {
       case BlobEvent::kCompressing:
-        message = fmt::format("compressing {} ({})", short_digest, FormatBytes(event.size));
         break;
       case BlobEvent::kUploading:
         blob.started = clock_();
@@ -52,6 +61,7 @@ void PushProgress::OnBlob(const BlobEvent& event) {
         break;
       }
       case BlobEvent::kSkipped:
+        blob.size = 0;  // nothing to send: the byte counts are of what is uploaded
         blob.done = true;
         ++finished_;
         message = fmt::format("exists {} ({})", short_digest, FormatBytes(event.size));

@@ -15,7 +15,7 @@
 
 namespace sluice {
 
-std::string FormatBytes(uint64_t bytes);  // "512 B", "1.5 KB", "12.3 MB", "2.00 GB"
+std::string FormatBytes(uint64_t bytes);  // "512 B", "1.50 KB", "12.3 MB", "2.00 GB"
 
 class PushProgress {
  public:
