@@ -301,10 +301,13 @@ TEST_F(PushTest, BasicAuthFromPasswordStdinAndFromDockerConfig) {
   EXPECT_EQ(wrong.ExitCode(), 1);
   EXPECT_FALSE(Contains(wrong.Stderr(), "nope")) << wrong.Stderr();
 
-  ToolRun right = Push({src, dest, "--username", "ci", "--password-stdin"}, "s3cret-pw\n",
-                       secured.get());
+  // --verbose traces every request: the password and the Basic header must not be in it.
+  ToolRun right = Push({src, dest, "--username", "ci", "--password-stdin", "--verbose"},
+                       "s3cret-pw\n", secured.get());
   EXPECT_EQ(right.ExitCode(), 0) << right.Stderr();
+  EXPECT_TRUE(Contains(right.Stderr(), "authorization: <redacted>")) << right.Stderr();
   EXPECT_FALSE(Contains(right.Stderr(), "s3cret")) << right.Stderr();
+  EXPECT_FALSE(Contains(right.Stderr(), Base64Encode("ci:s3cret-pw"))) << right.Stderr();
 
   ASSERT_EQ(::mkdir((dir_ + "/.docker").c_str(), 0700), 0);
   testing::WriteFile(dir_ + "/.docker/config.json",
