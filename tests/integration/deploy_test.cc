@@ -9,64 +9,34 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
 #include <thread>
 
-#include "lib/ecs_client.h"
-#include "lib/json_protocol.h"
 #include "lib/task_definition_edit.h"
+#include "tests/support/ecs_moto.h"
 #include "tests/support/fake_ecs.h"
 #include "tests/support/peers.h"
+#include "tests/support/tool_run.h"
 
 namespace sluice {
 namespace {
 
 using nlohmann::json;
 using Script = testing::FakeEcs::RolloutScript;
+using testing::AwsEnv;
+using testing::Contains;
+using testing::CountLines;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-size_t CountLines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// One sluice-deploy run: stdout (the result line) and stderr go to files of their own (a shell
-// redirects stderr and then execs the binary, so signals reach sluice-deploy itself).
-class DeployRun {
+// One sluice-deploy run (testing::ToolRun) with what these tests read of it: the whole output for
+// failure messages and the single result line.
+class DeployRun : public testing::ToolRun {
  public:
   DeployRun(const std::string& dir, const std::map<std::string, std::string>& env,
             const std::vector<std::string>& args)
-      : out_(dir + "/run." + std::to_string(++counter_) + ".out"), err_(out_ + ".err") {
-    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$SLUICE_TEST_ERR\"",
-                                     std::string(SLUICE_BIN_DIR) + "/sluice-deploy"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::map<std::string, std::string> full_env = env;
-    full_env["SLUICE_TEST_ERR"] = err_;
-    std::string error;
-    process_ = testing::ChildProcess::Start(argv, full_env, out_, &error);
-    if (process_ == nullptr) ADD_FAILURE() << error;
-  }
+      : ToolRun("sluice-deploy", dir, env, args) {}
 
-  std::optional<int> Wait(int timeout_ms = 60000) {
-    return process_ ? process_->Wait(timeout_ms) : std::nullopt;
-  }
-  void Signal(int signal) {
-    if (process_) process_->Signal(signal);
-  }
-  bool Running() { return process_ && process_->Running(); }
-  std::string Stdout() const { return ReadFile(out_); }
-  std::string Stderr() const { return ReadFile(err_); }
+  std::optional<int> Wait(int timeout_ms = 60000) { return ToolRun::Wait(timeout_ms); }
   std::string Output() const { return "stdout:\n" + Stdout() + "stderr:\n" + Stderr(); }
 
   // The single result line; null (and a test failure) when there is not exactly one JSON line.
@@ -77,11 +47,6 @@ class DeployRun {
     EXPECT_TRUE(!j.is_discarded() && j.is_object()) << "not one JSON object:\n" << Output();
     return j.is_discarded() ? json() : j;
   }
-
- private:
-  static inline int counter_ = 0;
-  std::string out_, err_;
-  std::unique_ptr<testing::ChildProcess> process_;
 };
 
 std::string ImageOf(const json& definition, const std::string& container) {
@@ -101,48 +66,35 @@ class DeployMotoTest : public testing::MotoSuiteTest<> {
   void SetUp() override {
     ASSERT_NE(moto_, nullptr) << "moto_server did not start";
     dir_ = testing::MakeTempDir("sluice-deploy-moto-");
-    auto ecs = EcsClient::Make(moto_->Context());
-    ASSERT_TRUE(ecs.ok()) << ecs.error().ToString();
-    ecs_ = std::move(ecs).value();
     int n = ++counter_;
     cluster_ = "deploy-" + std::to_string(n);
     family_ = "web-" + std::to_string(n);
     service_ = "svc-" + std::to_string(n);
-    Ecs("CreateCluster", {{"clusterName", cluster_}});
+    ASSERT_TRUE(ecs_.Start(*moto_, cluster_));
   }
   void TearDown() override { testing::RemoveTree(dir_); }
 
-  json Ecs(const std::string& operation, const json& input) {
-    auto output = CallJson(ecs_->service(), kEcsJson, operation, input);
-    EXPECT_TRUE(output.ok()) << operation << ": " << output.error().ToString();
-    return output.ok() ? *output : json::object();
-  }
-
+  // Only "app" is essential; every container has MODE=a in its environment.
   static json Container(const std::string& name, const std::string& image) {
-    return {{"name", name},
-            {"image", image},
-            {"memory", 128},
-            {"essential", name == "app"},
-            {"environment", {{{"name", "MODE"}, {"value", "a"}}}}};
+    json container = testing::EcsMoto::Container(name, image);
+    container["essential"] = name == "app";
+    container["environment"] = json::array({{{"name", "MODE"}, {"value", "a"}}});
+    return container;
   }
 
   // Registers the family's next revision with these containers (tagged, so the tags' trip
   // through the new revision is covered too) and returns its ARN.
   std::string Register(const json& containers) {
-    auto registered = ecs_->RegisterTaskDefinition({{"family", family_},
-                                                    {"networkMode", "bridge"},
-                                                    {"containerDefinitions", containers},
-                                                    {"tags", {{{"key", "team"}, {"value", "web"}}}}});
-    EXPECT_TRUE(registered.ok()) << registered.error().ToString();
-    return registered.ok() ? registered->value("taskDefinitionArn", "") : "";
+    return ecs_.RegisterTaskDefinition(family_, containers,
+                                       json::array({{{"key", "team"}, {"value", "web"}}}));
   }
 
   void CreateService(const std::string& task_definition) {
-    Ecs("CreateService", {{"cluster", cluster_},
-                          {"serviceName", service_},
-                          {"taskDefinition", task_definition},
-                          {"desiredCount", 1},
-                          {"launchType", "EC2"}});
+    ecs_.Call("CreateService", {{"cluster", cluster_},
+                                {"serviceName", service_},
+                                {"taskDefinition", task_definition},
+                                {"desiredCount", 1},
+                                {"launchType", "EC2"}});
   }
 
   // The usual set-up: revision 1 with one container "app" on repo/app:1, the service on it.
@@ -154,35 +106,25 @@ class DeployMotoTest : public testing::MotoSuiteTest<> {
 
   std::vector<std::string> Revisions(const std::string& status = "ACTIVE") {
     std::vector<std::string> arns;
-    json out = Ecs("ListTaskDefinitions", {{"familyPrefix", family_}, {"status", status}});
+    json out = ecs_.Call("ListTaskDefinitions", {{"familyPrefix", family_}, {"status", status}});
     for (const json& arn : out.value("taskDefinitionArns", json::array())) arns.push_back(arn);
     return arns;
   }
 
   json Service() {
-    json out = Ecs("DescribeServices", {{"cluster", cluster_}, {"services", {service_}}});
+    json out = ecs_.Call("DescribeServices", {{"cluster", cluster_}, {"services", {service_}}});
     auto services = out.value("services", json::array());
     EXPECT_EQ(services.size(), 1u) << out;
     return services.empty() ? json::object() : services[0];
   }
 
   json Definition(const std::string& reference) {
-    return Ecs("DescribeTaskDefinition", {{"taskDefinition", reference}, {"include", {"TAGS"}}});
-  }
-
-  std::map<std::string, std::string> Env() const {
-    return {{"HOME", dir_},
-            {"AWS_CONFIG_FILE", dir_ + "/none"},
-            {"AWS_SHARED_CREDENTIALS_FILE", dir_ + "/none"},
-            {"AWS_EC2_METADATA_DISABLED", "true"},
-            {"AWS_REGION", "us-east-1"},
-            {"AWS_ENDPOINT_URL", moto_->endpoint()},
-            {"AWS_ACCESS_KEY_ID", moto_->credentials().access_key_id},
-            {"AWS_SECRET_ACCESS_KEY", moto_->credentials().secret_access_key}};
+    return ecs_.Call("DescribeTaskDefinition",
+                     {{"taskDefinition", reference}, {"include", {"TAGS"}}});
   }
 
   DeployRun Run(std::vector<std::string> args, std::map<std::string, std::string> extra_env = {}) {
-    std::map<std::string, std::string> env = Env();
+    std::map<std::string, std::string> env = AwsEnv(dir_, *moto_);
     for (const auto& [k, v] : extra_env) env[k] = v;
     return DeployRun(dir_, env, args);
   }
@@ -194,7 +136,7 @@ class DeployMotoTest : public testing::MotoSuiteTest<> {
 
   static inline int counter_ = 0;
   std::string dir_, cluster_, family_, service_;
-  std::unique_ptr<EcsClient> ecs_;
+  testing::EcsMoto ecs_;
 };
 
 // 1. A new image with --no-wait: revision 2 with that image (and the rest of revision 1, tags
@@ -458,16 +400,7 @@ class DeployFakeTest : public ::testing::Test {
   DeployRun Run(const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"--cluster", "prod", "--service", "web"};
     args.insert(args.end(), extra.begin(), extra.end());
-    return DeployRun(dir_,
-                     {{"HOME", dir_},
-                      {"AWS_CONFIG_FILE", dir_ + "/none"},
-                      {"AWS_SHARED_CREDENTIALS_FILE", dir_ + "/none"},
-                      {"AWS_EC2_METADATA_DISABLED", "true"},
-                      {"AWS_REGION", "us-east-1"},
-                      {"AWS_ENDPOINT_URL", fake_.endpoint()},
-                      {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
-                      {"AWS_SECRET_ACCESS_KEY", "secret"}},
-                     args);
+    return DeployRun(dir_, AwsEnv(dir_, fake_.endpoint(), "AKIDEXAMPLE", "secret"), args);
   }
 
   size_t Count(const std::string& operation) const { return fake_.Requests(operation).size(); }

@@ -8,106 +8,23 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <algorithm>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
-#include "lib/ecs_client.h"
-#include "lib/json_protocol.h"
+#include "tests/support/ecs_moto.h"
 #include "tests/support/fake_ecs.h"
 #include "tests/support/peers.h"
+#include "tests/support/tool_run.h"
 
 namespace sluice {
 namespace {
 
 using nlohmann::json;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) lines.push_back(line);
-  return lines;
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// An environment that reaches only `endpoint` with the given key: nothing from the developer's
-// ~/.aws, profile, retry settings or per-service endpoints leaks in (ChildProcess passes the
-// test's own environment on). An empty endpoint gives a run with no AWS settings at all.
-std::map<std::string, std::string> AwsEnv(const std::string& dir, const std::string& endpoint,
-                                          const std::string& key, const std::string& secret) {
-  return {{"HOME", dir},
-          {"AWS_CONFIG_FILE", dir + "/none"},
-          {"AWS_SHARED_CREDENTIALS_FILE", dir + "/none"},
-          {"AWS_EC2_METADATA_DISABLED", "true"},
-          {"AWS_PROFILE", ""},
-          {"AWS_MAX_ATTEMPTS", ""},
-          {"AWS_SESSION_TOKEN", ""},
-          {"AWS_ENDPOINT_URL_ECS", ""},
-          {"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", ""},
-          {"AWS_DEFAULT_REGION", ""},
-          {"AWS_REGION", endpoint.empty() ? "" : "us-east-1"},
-          {"AWS_ENDPOINT_URL", endpoint},
-          {"AWS_ACCESS_KEY_ID", key},
-          {"AWS_SECRET_ACCESS_KEY", secret}};
-}
-
-// One sluice-run-once run: stdout (the result line) and stderr (progress and the task's logs) go
-// to separate files the test reads. The shell execs the tool, so signals reach it directly.
-class RunOnceRun {
- public:
-  RunOnceRun(const std::string& dir, const std::map<std::string, std::string>& env,
-             const std::vector<std::string>& args)
-      : out_(dir + "/out." + std::to_string(++counter_)), err_(out_ + ".err") {
-    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$SLUICE_TEST_ERR\"",
-                                     std::string(SLUICE_BIN_DIR) + "/sluice-run-once"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::map<std::string, std::string> full_env = env;
-    full_env["SLUICE_TEST_ERR"] = err_;
-    std::string error;
-    process_ = testing::ChildProcess::Start(argv, full_env, out_, &error);
-    EXPECT_NE(process_, nullptr) << error;
-  }
-
-  std::optional<int> Wait(int timeout_ms) {
-    return process_ ? process_->Wait(timeout_ms) : std::nullopt;
-  }
-  void Signal(int signal) {
-    if (process_) process_->Signal(signal);
-  }
-  bool Running() { return process_ && process_->Running(); }
-  std::string Stdout() const { return ReadFile(out_); }
-  std::string Stderr() const { return ReadFile(err_); }
-
-  // Every stdout line, each checked to be JSON: there should be exactly one.
-  std::vector<json> Results() const {
-    std::vector<json> results;
-    for (const std::string& line : Lines(Stdout())) {
-      auto j = json::parse(line, nullptr, false);
-      EXPECT_FALSE(j.is_discarded()) << "not JSON on stdout: " << line;
-      results.push_back(j);
-    }
-    return results;
-  }
-
- private:
-  static inline int counter_ = 0;
-  std::string out_, err_;
-  std::unique_ptr<testing::ChildProcess> process_;
-};
+using testing::AwsEnv;
+using testing::Contains;
+using testing::Lines;
+using testing::ToolRun;
 
 // The result line's fields (README / --help): present in every ECS result, null when unknown.
 void ExpectResultShape(const json& r) {
@@ -129,67 +46,35 @@ class RunOnceMotoTest : public testing::MotoSuiteTest<> {
   void SetUp() override {
     ASSERT_NE(moto_, nullptr) << "moto_server did not start";
     dir_ = testing::MakeTempDir("sluice-run-once-moto-");
-    auto ecs = EcsClient::Make(moto_->Context());
-    ASSERT_TRUE(ecs.ok()) << ecs.error().ToString();
-    ecs_ = std::move(ecs).value();
     int n = ++counter_;
     cluster_ = "run-once-" + std::to_string(n);
     family_ = "fam-" + std::to_string(n);
-    Ecs("CreateCluster", {{"clusterName", cluster_}});
-    Ecs("RegisterTaskDefinition",
-        {{"family", family_},
-         {"networkMode", "bridge"},
-         {"containerDefinitions",
-          {{{"name", "app"},
-            {"image", "busybox"},
-            {"memory", 128},
-            {"essential", true},
-            {"logConfiguration",
-             {{"logDriver", "awslogs"},
-              {"options",
-               {{"awslogs-group", "/ecs/" + family_},
-                {"awslogs-region", "us-east-1"},
-                {"awslogs-stream-prefix", "ecs"}}}}}}}}});
+    ASSERT_TRUE(ecs_.Start(*moto_, cluster_));
+    json app = testing::EcsMoto::Container("app", "busybox");
+    app["logConfiguration"] = {{"logDriver", "awslogs"},
+                               {"options",
+                                {{"awslogs-group", "/ecs/" + family_},
+                                 {"awslogs-region", "us-east-1"},
+                                 {"awslogs-stream-prefix", "ecs"}}}};
+    ecs_.RegisterTaskDefinition(family_, json::array({app}));
   }
   void TearDown() override { testing::RemoveTree(dir_); }
 
-  json Ecs(const std::string& operation, const json& input) {
-    auto output = CallJson(ecs_->service(), kEcsJson, operation, input);
-    EXPECT_TRUE(output.ok()) << operation << ": " << output.error().ToString();
-    return output.ok() ? *output : json::object();
-  }
-
-  std::vector<std::string> ListTasks() {
-    std::vector<std::string> arns;
-    for (const json& arn :
-         Ecs("ListTasks", {{"cluster", cluster_}, {"desiredStatus", "STOPPED"}})
-             .value("taskArns", json::array())) {
-      arns.push_back(arn.get<std::string>());
-    }
-    for (const json& arn :
-         Ecs("ListTasks", {{"cluster", cluster_}}).value("taskArns", json::array())) {
-      if (std::find(arns.begin(), arns.end(), arn) == arns.end()) arns.push_back(arn);
-    }
-    return arns;
-  }
-
-  RunOnceRun Run(const std::vector<std::string>& args) {
-    return RunOnceRun(dir_, AwsEnv(dir_, moto_->endpoint(), moto_->credentials().access_key_id,
-                                   moto_->credentials().secret_access_key),
-                      args);
+  ToolRun Run(const std::vector<std::string>& args) {
+    return ToolRun("sluice-run-once", dir_, AwsEnv(dir_, *moto_), args);
   }
 
   static inline int counter_ = 0;
   std::string dir_, cluster_, family_;
-  std::unique_ptr<EcsClient> ecs_;
+  testing::EcsMoto ecs_;
 };
 
 // The happy path: the task runs to STOPPED (four DescribeTasks, a few seconds), the result line
 // names it, and what moto stored shows every override the flags asked for.
 TEST_F(RunOnceMotoTest, RunsTheTaskWithItsOverridesAndReportsExitZero) {
-  RunOnceRun run = Run({"--cluster", cluster_, "--task-definition", family_, "--launch-type",
-                        "FARGATE", "--env", "JOB=nightly", "--command", "echo", "hi", "--tag",
-                        "team=data", "--started-by", "ci"});
+  ToolRun run =
+      Run({"--cluster", cluster_, "--task-definition", family_, "--launch-type", "FARGATE", "--env",
+           "JOB=nightly", "--command", "echo", "hi", "--tag", "team=data", "--started-by", "ci"});
   ASSERT_EQ(run.Wait(120000), 0) << run.Stderr();
 
   auto results = run.Results();
@@ -210,9 +95,9 @@ TEST_F(RunOnceMotoTest, RunsTheTaskWithItsOverridesAndReportsExitZero) {
   EXPECT_EQ(r["log_stream"], "ecs/app/" + arn.substr(arn.rfind('/') + 1));
   EXPECT_TRUE(Contains(run.Stderr(), "started " + arn)) << run.Stderr();
 
-  ASSERT_EQ(ListTasks(), std::vector<std::string>{arn});
+  ASSERT_EQ(ecs_.ListTasks(), std::vector<std::string>{arn});
   json described =
-      Ecs("DescribeTasks", {{"cluster", cluster_}, {"tasks", {arn}}, {"include", {"TAGS"}}});
+      ecs_.Call("DescribeTasks", {{"cluster", cluster_}, {"tasks", {arn}}, {"include", {"TAGS"}}});
   ASSERT_EQ(described["tasks"].size(), 1u) << described;
   const json& task = described["tasks"][0];
   EXPECT_EQ(task["lastStatus"], "STOPPED") << "the result came before the task stopped";
@@ -245,7 +130,7 @@ TEST_F(RunOnceMotoTest, MissingClusterTaskDefinitionOrContainerFailBeforeAnyTask
     std::vector<std::string> args = c.args;
     args.insert(args.end(), {"--launch-type", "FARGATE"});
     SCOPED_TRACE(::testing::PrintToString(args));
-    RunOnceRun run = Run(args);
+    ToolRun run = Run(args);
     EXPECT_EQ(run.Wait(60000), 1);
     std::vector<std::string> err = Lines(run.Stderr());
     ASSERT_EQ(err.size(), 1u) << run.Stderr();
@@ -253,7 +138,7 @@ TEST_F(RunOnceMotoTest, MissingClusterTaskDefinitionOrContainerFailBeforeAnyTask
     for (const std::string& text : c.in_stderr) EXPECT_TRUE(Contains(err[0], text)) << err[0];
     EXPECT_EQ(run.Stdout(), "");
   }
-  EXPECT_TRUE(ListTasks().empty());
+  EXPECT_TRUE(ecs_.ListTasks().empty());
 }
 
 // Mistakes in the flags are usage errors (exit 2, one line), found before any AWS call.
@@ -278,7 +163,7 @@ TEST_F(RunOnceMotoTest, BadFlagsAreUsageErrors) {
            {"--local"},                                             // --local without a command
        }) {
     SCOPED_TRACE(::testing::PrintToString(args));
-    RunOnceRun run = Run(args);
+    ToolRun run = Run(args);
     EXPECT_EQ(run.Wait(30000), 2);
     std::vector<std::string> err = Lines(run.Stderr());
     ASSERT_EQ(err.size(), 1u) << run.Stderr();
@@ -286,7 +171,7 @@ TEST_F(RunOnceMotoTest, BadFlagsAreUsageErrors) {
     EXPECT_TRUE(Contains(err[0], "--help")) << err[0];
     EXPECT_EQ(run.Stdout(), "");
   }
-  EXPECT_TRUE(ListTasks().empty());
+  EXPECT_TRUE(ecs_.ListTasks().empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,11 +203,12 @@ class RunOnceFakeTest : public ::testing::Test {
     testing::RemoveTree(dir_);
   }
 
-  RunOnceRun Run(std::vector<std::string> extra) {
+  ToolRun Run(std::vector<std::string> extra) {
     std::vector<std::string> args = {"--cluster", "jobs", "--task-definition", "job",
                                      "--launch-type", "FARGATE", "--subnet", "subnet-1"};
     args.insert(args.end(), extra.begin(), extra.end());
-    return RunOnceRun(dir_, AwsEnv(dir_, fake_.endpoint(), "AKIDFAKE", "fake-secret"), args);
+    return ToolRun("sluice-run-once", dir_,
+                   AwsEnv(dir_, fake_.endpoint(), "AKIDFAKE", "fake-secret"), args);
   }
 
   // The lines of `stderr` that are the task's own output (the fake's log lines all start
@@ -336,7 +222,7 @@ class RunOnceFakeTest : public ::testing::Test {
   }
 
   // Waits (up to 30 s) until the fake has seen `n` calls of `operation`.
-  bool WaitForRequests(const std::string& operation, size_t n, RunOnceRun& run) {
+  bool WaitForRequests(const std::string& operation, size_t n, ToolRun& run) {
     for (int i = 0; i < 1500; ++i) {
       if (fake_.Requests(operation).size() >= n) return true;
       if (!run.Running()) return false;
@@ -359,7 +245,7 @@ TEST_F(RunOnceFakeTest, StreamsLogsInOrderOnceAndExitsWithTheContainersCode) {
                  {3, {"log: 5 failed", "log: 6 bye"}}};
   fake_.SetTaskScript(script);
 
-  RunOnceRun run = Run({"--env", "JOB=nightly", "--", "sh", "-c", "exit 3"});
+  ToolRun run = Run({"--env", "JOB=nightly", "--", "sh", "-c", "exit 3"});
   ASSERT_EQ(run.Wait(60000), 3) << run.Stderr();
 
   EXPECT_EQ(TaskOutput(run.Stderr()),
@@ -405,7 +291,8 @@ TEST_F(RunOnceFakeTest, RunTaskFlagsReachTheRequest) {
       "--task-role-arn", "arn:aws:iam::123456789012:role/job", "--tag", "team=data", "--tag",
       "cost=nightly", "--started-by", "ci", "--client-token", "nightly-2024-05-01", "--command",
       "run", "nightly"};
-  RunOnceRun run(dir_, AwsEnv(dir_, fake_.endpoint(), "AKIDFAKE", "fake-secret"), args);
+  ToolRun run("sluice-run-once", dir_, AwsEnv(dir_, fake_.endpoint(), "AKIDFAKE", "fake-secret"),
+              args);
   ASSERT_EQ(run.Wait(60000), 0) << run.Stderr();
   ASSERT_EQ(run.Results().size(), 1u) << run.Stdout();
 
@@ -441,7 +328,7 @@ TEST_F(RunOnceFakeTest, TaskThatFailsToStartExitsOneWithTheReason) {
   script.container_reasons = {{"app", reason}};
   fake_.SetTaskScript(script);
 
-  RunOnceRun run = Run({});
+  ToolRun run = Run({});
   ASSERT_EQ(run.Wait(60000), 1) << run.Stderr();
   std::string err = run.Stderr();
   EXPECT_TRUE(Contains(err, "TaskFailedToStart")) << err;
@@ -461,7 +348,7 @@ TEST_F(RunOnceFakeTest, TaskThatFailsToStartExitsOneWithTheReason) {
 TEST_F(RunOnceFakeTest, RunTaskFailuresExitOne) {
   fake_.FailRunTask(json::parse(R"([{"arn": "arn:aws:ecs:us-east-1:123456789012:cluster/jobs",
                                      "reason": "RESOURCE:MEMORY", "detail": "no room"}])"));
-  RunOnceRun run = Run({});
+  ToolRun run = Run({});
   ASSERT_EQ(run.Wait(60000), 1) << run.Stderr();
   EXPECT_TRUE(Contains(run.Stderr(), "RESOURCE:MEMORY")) << run.Stderr();
   auto results = run.Results();
@@ -480,7 +367,7 @@ TEST_F(RunOnceFakeTest, TimeoutStopsTheTaskAndExits124) {
   script.logs = {{2, {"log: working"}}};
   fake_.SetTaskScript(script);
 
-  RunOnceRun run = Run({"--timeout", "2s"});
+  ToolRun run = Run({"--timeout", "2s"});
   ASSERT_EQ(run.Wait(60000), 124) << run.Stderr();
 
   auto stops = fake_.Requests("StopTask");
@@ -505,7 +392,7 @@ TEST_F(RunOnceFakeTest, SigtermStopsTheTaskAndExits130) {
   script.states = {"PROVISIONING", "RUNNING"};  // runs until stopped
   fake_.SetTaskScript(script);
 
-  RunOnceRun run = Run({});
+  ToolRun run = Run({});
   // Once it polls, the handlers are installed and the task exists.
   ASSERT_TRUE(WaitForRequests("DescribeTasks", 1, run)) << run.Stderr();
   run.Signal(SIGTERM);
@@ -537,7 +424,7 @@ TEST_F(RunOnceFakeTest, ThrottledPollsAreRetried) {
   fake_.Throttle("DescribeTasks", 2);
   fake_.Throttle("GetLogEvents", 2);
 
-  RunOnceRun run = Run({});
+  ToolRun run = Run({});
   ASSERT_EQ(run.Wait(90000), 5) << run.Stderr();
   EXPECT_EQ(TaskOutput(run.Stderr()), (std::vector<std::string>{"log: a", "log: b", "log: c"}))
       << run.Stderr();
@@ -557,7 +444,7 @@ TEST_F(RunOnceFakeTest, LogsThrottledBeyondRetriesWarnOnceAndCatchUp) {
   fake_.SetTaskScript(script);
   fake_.Throttle("GetLogEvents", 4);
 
-  RunOnceRun run = Run({});
+  ToolRun run = Run({});
   ASSERT_EQ(run.Wait(90000), 0) << run.Stderr();
   std::string err = run.Stderr();
   EXPECT_EQ(TaskOutput(err), (std::vector<std::string>{"log: a", "log: b", "log: c", "log: d"}))
@@ -575,7 +462,7 @@ TEST_F(RunOnceFakeTest, NoLogsReadsNoLogs) {
   script.logs = {{1, {"log: hidden"}}};
   fake_.SetTaskScript(script);
 
-  RunOnceRun run = Run({"--no-logs"});
+  ToolRun run = Run({"--no-logs"});
   ASSERT_EQ(run.Wait(60000), 4) << run.Stderr();
   EXPECT_TRUE(TaskOutput(run.Stderr()).empty()) << run.Stderr();
   EXPECT_TRUE(fake_.Requests("GetLogEvents").empty());
@@ -591,16 +478,16 @@ class RunOnceLocalTest : public ::testing::Test {
   void SetUp() override { dir_ = testing::MakeTempDir("sluice-run-once-local-"); }
   void TearDown() override { testing::RemoveTree(dir_); }
 
-  RunOnceRun Run(const std::vector<std::string>& args) {
-    return RunOnceRun(dir_, AwsEnv(dir_, "", "", ""), args);
+  ToolRun Run(const std::vector<std::string>& args) {
+    return ToolRun("sluice-run-once", dir_, AwsEnv(dir_, "", "", ""), args);
   }
 
   std::string dir_;
 };
 
 TEST_F(RunOnceLocalTest, ExitCodeAndEnvPassThroughAndStdoutHoldsOnlyTheResult) {
-  RunOnceRun run = Run({"--local", "--env", "JOB=nightly", "--env", "EMPTY=", "--", "sh", "-c",
-                        "echo \"out:$JOB:${EMPTY-unset}\"; echo err-line >&2; exit 7"});
+  ToolRun run = Run({"--local", "--env", "JOB=nightly", "--env", "EMPTY=", "--", "sh", "-c",
+                     "echo \"out:$JOB:${EMPTY-unset}\"; echo err-line >&2; exit 7"});
   ASSERT_EQ(run.Wait(30000), 7) << run.Stderr();
 
   std::vector<std::string> out = Lines(run.Stdout());
@@ -617,14 +504,14 @@ TEST_F(RunOnceLocalTest, ExitCodeAndEnvPassThroughAndStdoutHoldsOnlyTheResult) {
 }
 
 TEST_F(RunOnceLocalTest, TimeoutStopsTheCommandAndExits124) {
-  RunOnceRun run = Run({"--local", "--timeout", "1s", "--", "sleep", "30"});
+  ToolRun run = Run({"--local", "--timeout", "1s", "--", "sleep", "30"});
   ASSERT_EQ(run.Wait(30000), 124) << run.Stderr();
   ASSERT_EQ(run.Results().size(), 1u) << run.Stdout();
   EXPECT_TRUE(Contains(run.Stderr(), "did not finish within --timeout")) << run.Stderr();
 }
 
 TEST_F(RunOnceLocalTest, MissingProgramExitsOne) {
-  RunOnceRun run = Run({"--local", "--", dir_ + "/no-such-program"});
+  ToolRun run = Run({"--local", "--", dir_ + "/no-such-program"});
   EXPECT_EQ(run.Wait(30000), 1) << run.Stderr();
   EXPECT_FALSE(run.Stderr().empty());
 }

@@ -2,39 +2,28 @@
 // repeats dropped, --wait), the errors a user can cause, and the --exec action without any AWS
 // settings (S3 notification input, SIGTERM while commands run, malformed lines).
 #include <errno.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
 
-#include "lib/ecs_client.h"
-#include "lib/json_protocol.h"
+#include "tests/support/ecs_moto.h"
 #include "tests/support/peers.h"
+#include "tests/support/tool_run.h"
 
 namespace sluice {
 namespace {
 
 using nlohmann::json;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-size_t CountLines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+using testing::AwsEnv;
+using testing::CountLines;
+using testing::ReadFile;
 
 // One input line in sluice-watch's schema.
 std::string WatchEvent(const std::string& bucket, const std::string& key, const std::string& etag) {
@@ -52,75 +41,15 @@ std::string WatchEvent(const std::string& bucket, const std::string& key, const 
          "\n";
 }
 
-// One sluice-trigger run. Its stdin is a FIFO the test writes to, so a test can feed lines and
-// keep the input open the way a pipeline from sluice-watch does (ChildProcess gives its children
-// /dev/null, and dash cannot redirect an inherited pipe above fd 9). stdout and stderr go to files
-// the test reads.
-class TriggerRun {
+// One sluice-trigger run (testing::ToolRun). Its stdin is a pipe the test writes to, so a test can
+// feed lines and keep the input open the way a pipeline from sluice-watch does. It runs in `dir`,
+// so anything a hostile key made a shell do would land there.
+class TriggerRun : public testing::ToolRun {
  public:
   TriggerRun(const std::string& dir, const std::map<std::string, std::string>& env,
              const std::vector<std::string>& args)
-      : in_(dir + "/in." + std::to_string(++counter_)), out_(in_ + ".out"), err_(in_ + ".err") {
-    signal(SIGPIPE, SIG_IGN);  // a run that exits early makes a write fail, not the test die
-    if (mkfifo(in_.c_str(), 0600) != 0) {
-      ADD_FAILURE() << "mkfifo " << in_ << ": " << std::strerror(errno);
-      return;
-    }
-    // The commands run in `dir`, so anything a hostile key made a shell do would land there.
-    std::vector<std::string> argv = {
-        "/bin/sh", "-c",
-        "cd \"$SLUICE_TEST_DIR\" && exec \"$0\" \"$@\" <\"$SLUICE_TEST_IN\" 2>\"$SLUICE_TEST_ERR\"",
-        std::string(SLUICE_BIN_DIR) + "/sluice-trigger"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::map<std::string, std::string> full_env = env;
-    full_env["SLUICE_TEST_DIR"] = dir;
-    full_env["SLUICE_TEST_IN"] = in_;
-    full_env["SLUICE_TEST_ERR"] = err_;
-    std::string error;
-    process_ = testing::ChildProcess::Start(argv, full_env, out_, &error);
-    if (process_ == nullptr) {
-      ADD_FAILURE() << error;
-      return;
-    }
-    OpenInput();
-  }
-  ~TriggerRun() { CloseInput(); }
+      : ToolRun("sluice-trigger", dir, env, args, {.stdin_pipe = true, .in_dir = true}) {}
 
-  // False when the run no longer reads (it exited): a usage error may end it before any input.
-  bool Write(const std::string& text) {
-    return input_fd_ >= 0 &&
-           write(input_fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  }
-  void CloseInput() {
-    if (input_fd_ >= 0) close(input_fd_);
-    input_fd_ = -1;
-  }
-  // All of `text` as the whole input: written, then the end of input.
-  void Feed(const std::string& text) {
-    Write(text);
-    CloseInput();
-  }
-
-  std::optional<int> Wait(int timeout_ms) {
-    return process_ ? process_->Wait(timeout_ms) : std::nullopt;
-  }
-  void Signal(int signal) {
-    if (process_) process_->Signal(signal);
-  }
-  std::string Stderr() const { return ReadFile(err_); }
-
-  // The result lines, each checked to be JSON.
-  std::vector<json> Results() const {
-    std::vector<json> results;
-    std::stringstream lines(ReadFile(out_));
-    std::string line;
-    while (std::getline(lines, line)) {
-      auto j = json::parse(line, nullptr, false);
-      EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
-      results.push_back(j);
-    }
-    return results;
-  }
   // Results keyed by input line (one event per line); with parallel workers they come in any
   // order. Look them up with at(): a missing line throws, which fails the test.
   std::map<int, json> ResultsByLine() const {
@@ -130,30 +59,6 @@ class TriggerRun {
     }
     return by_line;
   }
-
- private:
-  // Opens the write end once the child's shell has opened the read end: until then a
-  // non-blocking open for writing fails with ENXIO (the shell's open waits for this one). Opening
-  // earlier and closing before the shell opened would leave the shell waiting for a writer.
-  // O_CLOEXEC: no later child may hold a write end, or this run would never see the end of input.
-  void OpenInput() {
-    for (int i = 0; i < 1500; ++i) {
-      input_fd_ = open(in_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-      if (input_fd_ >= 0) {
-        fcntl(input_fd_, F_SETFL, 0);  // blocking writes from here on
-        return;
-      }
-      if (errno != ENXIO || !process_->Running()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ADD_FAILURE() << "sluice-trigger's shell did not open its input " << in_ << ": "
-                  << std::strerror(errno) << "\n" << ReadFile(err_);
-  }
-
-  static inline int counter_ = 0;
-  std::string in_, out_, err_;
-  int input_fd_ = -1;
-  std::unique_ptr<testing::ChildProcess> process_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -166,55 +71,27 @@ class TriggerEcsTest : public testing::MotoSuiteTest<> {
   void SetUp() override {
     ASSERT_NE(moto_, nullptr) << "moto_server did not start";
     dir_ = testing::MakeTempDir("sluice-trigger-ecs-");
-    auto ecs = EcsClient::Make(moto_->Context());
-    ASSERT_TRUE(ecs.ok()) << ecs.error().ToString();
-    ecs_ = std::move(ecs).value();
     int n = ++counter_;
     cluster_ = "trigger-" + std::to_string(n);
     family_ = "fam-" + std::to_string(n);
-    Ecs("CreateCluster", {{"clusterName", cluster_}});
-    Ecs("RegisterTaskDefinition",
-        {{"family", family_},
-         {"networkMode", "bridge"},
-         {"containerDefinitions",
-          {{{"name", "app"}, {"image", "busybox"}, {"memory", 128}, {"essential", true}}}}});
+    ASSERT_TRUE(ecs_.Start(*moto_, cluster_));
+    ecs_.RegisterTaskDefinition(family_,
+                                json::array({testing::EcsMoto::Container("app", "busybox")}));
   }
   void TearDown() override { testing::RemoveTree(dir_); }
-
-  // One ECS call from the test itself; a failure fails the test and gives an empty object.
-  json Ecs(const std::string& operation, const json& input) {
-    auto output = CallJson(ecs_->service(), kEcsJson, operation, input);
-    EXPECT_TRUE(output.ok()) << operation << ": " << output.error().ToString();
-    return output.ok() ? *output : json::object();
-  }
-
-  std::vector<std::string> ListTasks() {
-    std::vector<std::string> arns;
-    for (const json& arn : Ecs("ListTasks", {{"cluster", cluster_}}).value("taskArns", json::array())) {
-      arns.push_back(arn.get<std::string>());
-    }
-    return arns;
-  }
 
   // The tasks as moto describes them, with their tags. Note: each DescribeTasks call moves a
   // moto task one state on towards STOPPED.
   std::map<std::string, json> DescribeTasks(const std::vector<std::string>& arns) {
-    json output = Ecs("DescribeTasks", {{"cluster", cluster_}, {"tasks", arns}, {"include", {"TAGS"}}});
+    json output =
+        ecs_.Call("DescribeTasks", {{"cluster", cluster_}, {"tasks", arns}, {"include", {"TAGS"}}});
     std::map<std::string, json> tasks;
     for (const json& task : output.value("tasks", json::array())) tasks[task["taskArn"]] = task;
     return tasks;
   }
 
   TriggerRun Run(const std::vector<std::string>& args) {
-    return TriggerRun(dir_, {{"HOME", dir_},
-                             {"AWS_CONFIG_FILE", dir_ + "/none"},
-                             {"AWS_SHARED_CREDENTIALS_FILE", dir_ + "/none"},
-                             {"AWS_EC2_METADATA_DISABLED", "true"},
-                             {"AWS_REGION", "us-east-1"},
-                             {"AWS_ENDPOINT_URL", moto_->endpoint()},
-                             {"AWS_ACCESS_KEY_ID", moto_->credentials().access_key_id},
-                             {"AWS_SECRET_ACCESS_KEY", moto_->credentials().secret_access_key}},
-                      args);
+    return TriggerRun(dir_, AwsEnv(dir_, *moto_), args);
   }
 
   std::string TaskArnPrefix() const {
@@ -223,7 +100,7 @@ class TriggerEcsTest : public testing::MotoSuiteTest<> {
 
   static inline int counter_ = 0;
   std::string dir_, cluster_, family_;
-  std::unique_ptr<EcsClient> ecs_;
+  testing::EcsMoto ecs_;
 };
 
 // Two distinct events and an exact repeat of the first: two tasks, each carrying its event in the
@@ -262,7 +139,7 @@ TEST_F(TriggerEcsTest, StartsOneTaskPerDistinctEventWithTheEventInItsEnvironment
   EXPECT_NE(repeat.value("error", "").find("already handled"), std::string::npos) << repeat;
 
   // Exactly the two tasks the results name exist.
-  std::vector<std::string> listed = ListTasks();
+  std::vector<std::string> listed = ecs_.ListTasks();
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()),
             (std::set<std::string>{key_of_task.begin()->first, key_of_task.rbegin()->first}));
@@ -341,7 +218,7 @@ TEST_F(TriggerEcsTest, MissingClusterTaskDefinitionOrContainerFailAtStart) {
     for (const std::string& text : c.in_stderr) EXPECT_NE(err.find(text), std::string::npos) << err;
     EXPECT_TRUE(run.Results().empty());
   }
-  EXPECT_TRUE(ListTasks().empty());
+  EXPECT_TRUE(ecs_.ListTasks().empty());
 }
 
 // Mistakes in the flags are usage errors (exit 2, one line), found before any AWS call.
@@ -366,7 +243,7 @@ TEST_F(TriggerEcsTest, BadFlagsAreUsageErrors) {
     EXPECT_EQ(err.rfind("sluice-trigger: ", 0), 0u) << err;
     EXPECT_TRUE(run.Results().empty());
   }
-  EXPECT_TRUE(ListTasks().empty());
+  EXPECT_TRUE(ecs_.ListTasks().empty());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,15 +254,7 @@ class TriggerExecTest : public ::testing::Test {
   void TearDown() override { testing::RemoveTree(dir_); }
 
   TriggerRun Run(const std::vector<std::string>& args) {
-    return TriggerRun(dir_, {{"HOME", dir_},
-                             {"AWS_CONFIG_FILE", dir_ + "/none"},
-                             {"AWS_SHARED_CREDENTIALS_FILE", dir_ + "/none"},
-                             {"AWS_REGION", ""},
-                             {"AWS_DEFAULT_REGION", ""},
-                             {"AWS_ENDPOINT_URL", ""},
-                             {"AWS_ACCESS_KEY_ID", ""},
-                             {"AWS_SECRET_ACCESS_KEY", ""}},
-                      args);
+    return TriggerRun(dir_, AwsEnv(dir_, "", "", ""), args);
   }
 
   std::string dir_;
