@@ -9,15 +9,6 @@
 namespace sluice {
 namespace {
 
-// The last line of a process's stderr, which is where tools put their reason.
-std::string LastLine(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  if (size_t nl = text.rfind('\n'); nl != std::string::npos) text = text.substr(nl + 1);
-  if (text.size() > 300) text = text.substr(0, 300) + "...";
-  return text;
-}
 
 class ProcessProvider : public CredentialsProvider {
  public:
@@ -31,7 +22,7 @@ class ProcessProvider : public CredentialsProvider {
       return Error::Credentials(what + " failed: " + run.error().message);
     }
     if (run->exit_code != 0) {
-      std::string reason = LastLine(run->err);
+      std::string reason = LastOutputLine(run->err);
       return Error::Credentials(what + " exited with status " + std::to_string(run->exit_code) +
                                 (reason.empty() ? "" : ": " + reason));
     }

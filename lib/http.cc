@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -148,6 +149,23 @@ std::string HttpRequest::Url() const {
   std::string url = endpoint + path;
   if (!query.empty()) url += "?" + query;
   return url;
+}
+
+std::shared_ptr<BodySource> StringBody(std::string bytes, size_t chunk) {
+  auto data = std::make_shared<std::string>(std::move(bytes));
+  auto position = std::make_shared<size_t>(0);
+  return CallbackBody(
+      data->size(),
+      [data, position, chunk](char* out, size_t n) -> Result<size_t> {
+        size_t count = std::min({n, chunk, data->size() - *position});
+        std::memcpy(out, data->data() + *position, count);
+        *position += count;
+        return count;
+      },
+      [position] {
+        *position = 0;
+        return Status::Ok();
+      });
 }
 
 Result<std::shared_ptr<BodySource>> FileBody(const std::string& path) {

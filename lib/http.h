@@ -48,6 +48,9 @@ Result<std::shared_ptr<BodySource>> FileBody(const std::string& path);
 // change freely; the range itself ending early is an error.
 Result<std::shared_ptr<BodySource>> FileRangeBody(const std::string& path, uint64_t offset,
                                                   uint64_t size);
+// Bytes held in memory (a synthesized manifest, test data), handing out at most `chunk` bytes a
+// Read (tests use small chunks to stand for short reads).
+std::shared_ptr<BodySource> StringBody(std::string bytes, size_t chunk = SIZE_MAX);
 std::shared_ptr<BodySource> CallbackBody(uint64_t size,
                                          std::function<Result<size_t>(char*, size_t)> read,
                                          std::function<Status()> rewind);

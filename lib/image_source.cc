@@ -404,20 +404,7 @@ Result<std::string> ImageSource::ReadDocument(const Descriptor& descriptor) cons
 Result<std::shared_ptr<BodySource>> ImageSource::OpenBlob(const Descriptor& descriptor) const {
   auto memory = in_memory_.find(descriptor.digest);
   if (memory != in_memory_.end()) {
-    auto bytes = std::make_shared<std::string>(memory->second);
-    auto position = std::make_shared<size_t>(0);
-    return CallbackBody(
-        bytes->size(),
-        [bytes, position](char* out, size_t n) -> Result<size_t> {
-          size_t count = std::min(n, bytes->size() - *position);
-          std::memcpy(out, bytes->data() + *position, count);
-          *position += count;
-          return count;
-        },
-        [position] {
-          *position = 0;
-          return Status::Ok();
-        });
+    return StringBody(memory->second);
   }
   auto location = Find(descriptor);
   if (!location.ok()) return location.error();

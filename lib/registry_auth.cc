@@ -129,16 +129,6 @@ std::string FindOnPath(const Environment& env, const std::string& program) {
   return "";
 }
 
-// The last non-empty line of a helper's message, shortened: enough to act on, never its output
-// at length (a confused helper might print more than a reason).
-std::string LastLine(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  if (size_t nl = text.rfind('\n'); nl != std::string::npos) text = text.substr(nl + 1);
-  if (text.size() > 300) text = text.substr(0, 300) + "...";
-  return text;
-}
 
 // docker-credential-helpers' protocol: https://github.com/docker/docker-credential-helpers
 Result<std::optional<RegistryCredentials>> RunCredentialHelper(const Environment& env,
@@ -166,7 +156,7 @@ Result<std::optional<RegistryCredentials>> RunCredentialHelper(const Environment
         run->err.find("credentials not found") != std::string::npos) {
       return std::optional<RegistryCredentials>();
     }
-    std::string reason = LastLine(run->err.empty() ? run->out : run->err);
+    std::string reason = LastOutputLine(run->err.empty() ? run->out : run->err);
     return Error::Credentials(what + " exited with status " + std::to_string(run->exit_code) +
                               (reason.empty() ? "" : ": " + reason));
   }

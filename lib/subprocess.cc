@@ -116,6 +116,15 @@ int DecodeStatus(int status) {
 
 }  // namespace
 
+std::string LastOutputLine(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  if (size_t nl = text.rfind('\n'); nl != std::string::npos) text = text.substr(nl + 1);
+  if (text.size() > 300) text = text.substr(0, 300) + "...";
+  return text;
+}
+
 Result<CapturedRun> RunAndCapture(const std::vector<std::string>& argv,
                                   const CaptureOptions& options) {
   if (argv.empty()) return Error::InvalidArgument("no program to run");

@@ -29,6 +29,10 @@ struct CaptureOptions {
   size_t max_output = 1 << 20;           // each stream is cut beyond this many bytes
 };
 
+// The last non-empty line of a program's message, cut at 300 characters: where tools put their
+// reason, and enough to act on without quoting a confused program's output at length.
+std::string LastOutputLine(std::string text);
+
 // Starts argv[0] (looked up on PATH) with stdin from /dev/null. An Error means it could not be
 // started or timed out; a program that ran and failed is a CapturedRun with its exit code.
 Result<CapturedRun> RunAndCapture(const std::vector<std::string>& argv,

@@ -209,6 +209,29 @@ std::string Gzip(std::string_view data) {
   return result == Z_STREAM_END ? out : "";
 }
 
+std::string Gunzip(std::string_view compressed) {
+  z_stream stream = {};
+  if (inflateInit2(&stream, 15 + 32) != Z_OK) return "<inflateInit2 failed>";
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  std::string out;
+  char buffer[65536];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    stream.next_out = reinterpret_cast<Bytef*>(buffer);
+    stream.avail_out = sizeof buffer;
+    rc = inflate(&stream, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&stream);
+      return "<inflate failed: " + std::to_string(rc) + ">";
+    }
+    out.append(buffer, sizeof buffer - stream.avail_out);
+  }
+  bool trailing = stream.avail_in != 0;
+  inflateEnd(&stream);
+  return trailing ? "<bytes after the gzip stream>" : out;
+}
+
 std::string SeededBytes(uint64_t seed, size_t size) {
   // splitmix64: tiny, fast, and the same everywhere (unlike std::uniform_*_distribution).
   std::string out(size, '\0');

@@ -37,6 +37,8 @@ std::string MakeTar(const std::vector<TarFile>& files);
 
 // gzip (deflate with the gzip wrapper, mtime 0), as image layers are compressed.
 std::string Gzip(std::string_view data);
+// What a gzip stream decompresses to; "<inflate failed: RC>" when it is not one.
+std::string Gunzip(std::string_view compressed);
 
 // `size` pseudo-random bytes, the same for the same seed (they do not compress, so a layer's
 // gzip'd size is close to its files' sizes).

@@ -203,28 +203,6 @@ class FakeRegistry : public Registry {
   std::atomic<int> max_in_flight_{0};
 };
 
-std::string Gunzip(const std::string& compressed) {
-  z_stream stream = {};
-  if (inflateInit2(&stream, 15 + 32) != Z_OK) return "<inflateInit2 failed>";
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  stream.avail_in = static_cast<uInt>(compressed.size());
-  std::string out;
-  char buffer[65536];
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    stream.next_out = reinterpret_cast<Bytef*>(buffer);
-    stream.avail_out = sizeof buffer;
-    rc = inflate(&stream, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&stream);
-      return "<inflate failed>";
-    }
-    out.append(buffer, sizeof buffer - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  return out;
-}
-
 std::string Unzstd(const std::string& compressed) {
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
@@ -592,7 +570,7 @@ TEST_F(ImagePushTest, LegacyDockerArchiveLayersAreCompressedWithGzip) {
     EXPECT_NE(digest, stored.layers[i].diff_id);
     std::string blob = registry_.Blob(digest);
     EXPECT_EQ(layer["size"], blob.size());
-    std::string tar = Gunzip(blob);
+    std::string tar = testing::Gunzip(blob);
     EXPECT_EQ(testing::DigestOf(tar), stored.layers[i].diff_id) << "layer " << i;
   }
   EXPECT_EQ(EventsOf(BlobEvent::kCompressing).size(), 2u);
@@ -658,7 +636,7 @@ TEST_F(ImagePushTest, DockerArchiveInOciFormIsPushedAsDockerSaveWouldWithGzipLay
   EXPECT_EQ(manifest["mediaType"], media_type::kDockerManifest);
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(manifest["layers"][i]["mediaType"], media_type::kDockerLayerGzip);
-    std::string tar = Gunzip(registry_.Blob(manifest["layers"][i]["digest"].get<std::string>()));
+    std::string tar = testing::Gunzip(registry_.Blob(manifest["layers"][i]["digest"].get<std::string>()));
     EXPECT_EQ(testing::DigestOf(tar), written->layers[i].diff_id);
   }
   EXPECT_TRUE(registry_.violations().empty()) << registry_.violations()[0];

@@ -24,47 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A body over bytes held in memory, handing out at most `chunk` bytes per Read.
-std::shared_ptr<BodySource> StringBody(std::string bytes, size_t chunk = SIZE_MAX) {
-  auto data = std::make_shared<std::string>(std::move(bytes));
-  auto position = std::make_shared<size_t>(0);
-  return CallbackBody(
-      data->size(),
-      [data, position, chunk](char* out, size_t n) -> Result<size_t> {
-        size_t count = std::min({n, chunk, data->size() - *position});
-        std::memcpy(out, data->data() + *position, count);
-        *position += count;
-        return count;
-      },
-      [position] {
-        *position = 0;
-        return Status::Ok();
-      });
-}
-
-std::string Gunzip(const std::string& compressed) {
-  z_stream stream = {};
-  if (inflateInit2(&stream, 15 + 32) != Z_OK) return "<inflateInit2 failed>";
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  stream.avail_in = static_cast<uInt>(compressed.size());
-  std::string out;
-  char buffer[65536];
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    stream.next_out = reinterpret_cast<Bytef*>(buffer);
-    stream.avail_out = sizeof buffer;
-    rc = inflate(&stream, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&stream);
-      return "<inflate failed: " + std::to_string(rc) + ">";
-    }
-    out.append(buffer, sizeof buffer - stream.avail_out);
-  }
-  bool trailing = stream.avail_in != 0;
-  inflateEnd(&stream);
-  return trailing ? "<bytes after the gzip stream>" : out;
-}
-
 std::string Unzstd(const std::string& compressed) {
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
@@ -138,7 +97,7 @@ TEST_F(LayerCompressorTest, GzipOutputDecompressesToTheInput) {
   std::string bytes = ReadFile(layer->file.path());
   EXPECT_EQ(SniffCompression(bytes), Compression::kGzip);
   EXPECT_LT(bytes.size(), layer_.size());
-  EXPECT_TRUE(Gunzip(bytes) == layer_) << "the gzip blob does not decompress to the layer";
+  EXPECT_TRUE(testing::Gunzip(bytes) == layer_) << "the gzip blob does not decompress to the layer";
 }
 
 TEST_F(LayerCompressorTest, ZstdOutputDecompressesToTheInput) {
@@ -158,7 +117,7 @@ TEST_F(LayerCompressorTest, ZlibLevelsGiveTheSameBlobWhateverTheReadSizes) {
   ASSERT_TRUE(whole.ok()) << whole.error().ToString();
   ASSERT_TRUE(pieces.ok()) << pieces.error().ToString();
   EXPECT_EQ(whole->digest, pieces->digest);
-  EXPECT_TRUE(Gunzip(ReadFile(pieces->file.path())) == layer_);
+  EXPECT_TRUE(testing::Gunzip(ReadFile(pieces->file.path())) == layer_);
 }
 
 // igzip (levels 1-3, and the default) emits different deflate blocks for different input
@@ -170,7 +129,7 @@ TEST_F(LayerCompressorTest, DefaultGzipGivesTheSameBlobWhateverTheReadSizes) {
   ASSERT_TRUE(whole.ok()) << whole.error().ToString();
   ASSERT_TRUE(pieces.ok()) << pieces.error().ToString();
   EXPECT_EQ(whole->digest, pieces->digest);
-  EXPECT_TRUE(Gunzip(ReadFile(pieces->file.path())) == layer_);
+  EXPECT_TRUE(testing::Gunzip(ReadFile(pieces->file.path())) == layer_);
 }
 
 TEST_F(LayerCompressorTest, ZstdGivesTheSameBlobWhateverTheReadSizes) {
@@ -346,7 +305,7 @@ TEST_F(LayerCompressorTest, EmptyInputWorksForGzip) {
   EXPECT_GT(layer->size, 0u) << "a gzip stream has a header even for no data";
   EXPECT_EQ(layer->size, bytes.size());
   EXPECT_EQ(layer->digest, testing::DigestOf(bytes));
-  EXPECT_EQ(Gunzip(bytes), "");
+  EXPECT_EQ(testing::Gunzip(bytes), "");
 }
 
 TEST_F(LayerCompressorTest, EmptyInputWorksForZstd) {
@@ -364,7 +323,7 @@ TEST_F(LayerCompressorTest, EveryGzipLevelRoundTrips) {
     options.level = level;
     auto layer = Compress(layer_, digest_, options);
     ASSERT_TRUE(layer.ok()) << layer.error().ToString();
-    EXPECT_TRUE(Gunzip(ReadFile(layer->file.path())) == layer_) << "level " << level;
+    EXPECT_TRUE(testing::Gunzip(ReadFile(layer->file.path())) == layer_) << "level " << level;
   }
   CompressOptions zstd = Options(Compression::kZstd);
   zstd.level = 12;

@@ -128,20 +128,7 @@ Descriptor Blob(const std::string& bytes) {
 BodyOpener BodyOf(const std::string& bytes, int* opens = nullptr) {
   return [bytes, opens]() -> Result<std::shared_ptr<BodySource>> {
     if (opens != nullptr) ++*opens;
-    auto data = std::make_shared<std::string>(bytes);
-    auto pos = std::make_shared<size_t>(0);
-    return CallbackBody(
-        data->size(),
-        [data, pos](char* out, size_t n) -> Result<size_t> {
-          size_t c = std::min(n, data->size() - *pos);
-          std::memcpy(out, data->data() + *pos, c);
-          *pos += c;
-          return c;
-        },
-        [pos] {
-          *pos = 0;
-          return Status::Ok();
-        });
+    return StringBody(bytes);
   };
 }
 
