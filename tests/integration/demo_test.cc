@@ -31,6 +31,7 @@ namespace {
 
 using testing::Contains;
 using testing::Lines;
+using testing::PortAcceptsConnections;
 using testing::ReadFile;
 
 constexpr int kDemoTimeoutMs = 170000;
@@ -49,17 +50,6 @@ std::string CommandLine(int pid) {
   std::string cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
   std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
   return cmdline;
-}
-
-bool PortAcceptsConnections(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool open = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return open;
 }
 
 TEST(DemoTest, RunsTheWholeChainAndStopsEverythingItStarted) {

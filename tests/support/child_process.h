@@ -45,6 +45,8 @@ class ChildProcess {
 bool OnPath(const std::string& program);
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreeLoopbackPort();
+// Whether something accepts TCP connections on 127.0.0.1:port now.
+bool PortAcceptsConnections(int port);
 // Waits until something accepts TCP connections on 127.0.0.1:port.
 bool WaitForPort(int port, int timeout_ms, ChildProcess* process);
 // A fresh temporary directory (removed by the caller with RemoveTree).
