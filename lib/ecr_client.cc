@@ -60,7 +60,7 @@ Result<EcrAuthorization> EcrClient::GetAuthorizationToken(const std::string& reg
 }
 
 Status EcrClient::CreateRepository(const std::string& registry_id,
-                                   const std::string& repository_name) {
+                                   const std::string& repository_name, bool* created) {
   nlohmann::json input = {{"repositoryName", repository_name}};
   AddRegistryId(input, registry_id);
   auto output = CallJson(*client_, kEcrJson, "CreateRepository", input);
@@ -68,6 +68,7 @@ Status EcrClient::CreateRepository(const std::string& registry_id,
   if (!output.ok() && output.error().code != "RepositoryAlreadyExistsException") {
     return output.error();
   }
+  if (created != nullptr) *created = output.ok();
   return Status::Ok();
 }
 

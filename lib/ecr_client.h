@@ -29,8 +29,10 @@ class EcrClient {
 
   // The Basic-auth login for one registry (an account id); an empty id means the caller's own.
   Result<EcrAuthorization> GetAuthorizationToken(const std::string& registry_id);
-  // Creates the repository with ECR's defaults; OK also when it already exists.
-  Status CreateRepository(const std::string& registry_id, const std::string& repository_name);
+  // Creates the repository with ECR's defaults; OK also when it already exists. `created`, when
+  // given, says whether this call made it.
+  Status CreateRepository(const std::string& registry_id, const std::string& repository_name,
+                          bool* created = nullptr);
   // Whether DescribeRepositories finds it (RepositoryNotFoundException is false, not an error).
   Result<bool> RepositoryExists(const std::string& registry_id,
                                 const std::string& repository_name);

@@ -49,14 +49,10 @@ Result<RegistryConnection> ConnectRegistry(const ImageReference& destination,
     if (!ecr.ok()) return ecr.error();
     std::shared_ptr<EcrClient> shared(std::move(ecr).value());
     if (options.create_repository) {
-      auto exists = shared->RepositoryExists(connection.ecr->account_id, destination.repository);
-      if (!exists.ok()) return exists.error();
-      if (!*exists) {
-        Status created = shared->CreateRepository(connection.ecr->account_id,
-                                                  destination.repository);
-        if (!created.ok()) return created.error();
-        connection.repository_created = true;
-      }
+      // One call whether or not it exists: also what needs the fewest IAM permissions.
+      Status created = shared->CreateRepository(connection.ecr->account_id, destination.repository,
+                                                &connection.repository_created);
+      if (!created.ok()) return created.error();
     }
     std::string account = connection.ecr->account_id;
     client.basic_up_front = true;

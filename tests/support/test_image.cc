@@ -1,6 +1,7 @@
 #include "tests/support/test_image.h"
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -230,6 +231,32 @@ std::string Gunzip(std::string_view compressed) {
   bool trailing = stream.avail_in != 0;
   inflateEnd(&stream);
   return trailing ? "<bytes after the gzip stream>" : out;
+}
+
+std::string Unzstd(std::string_view compressed) {
+  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
+  std::string out;
+  std::vector<char> buffer(ZSTD_DStreamOutSize());
+  size_t rc = 1;
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{buffer.data(), buffer.size(), 0};
+    rc = ZSTD_decompressStream(ctx, &o, &in);
+    if (ZSTD_isError(rc)) {
+      ZSTD_freeDCtx(ctx);
+      return std::string("<zstd failed: ") + ZSTD_getErrorName(rc) + ">";
+    }
+    out.append(buffer.data(), o.pos);
+  }
+  // Drain what is still buffered once all input has been consumed.
+  while (rc != 0) {
+    ZSTD_outBuffer o{buffer.data(), buffer.size(), 0};
+    rc = ZSTD_decompressStream(ctx, &o, &in);
+    if (ZSTD_isError(rc) || o.pos == 0) break;
+    out.append(buffer.data(), o.pos);
+  }
+  ZSTD_freeDCtx(ctx);
+  return rc == 0 ? out : "<truncated zstd frame>";
 }
 
 std::string SeededBytes(uint64_t seed, size_t size) {

@@ -39,6 +39,8 @@ std::string MakeTar(const std::vector<TarFile>& files);
 std::string Gzip(std::string_view data);
 // What a gzip stream decompresses to; "<inflate failed: RC>" when it is not one.
 std::string Gunzip(std::string_view compressed);
+// What a zstd stream decompresses to; "<zstd failed: ...>" or "<truncated zstd frame>" otherwise.
+std::string Unzstd(std::string_view compressed);
 
 // `size` pseudo-random bytes, the same for the same seed (they do not compress, so a layer's
 // gzip'd size is close to its files' sizes).

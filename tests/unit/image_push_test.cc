@@ -4,8 +4,6 @@
 #include "lib/image_push.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -202,23 +200,6 @@ class FakeRegistry : public Registry {
   std::atomic<int> in_flight_{0};
   std::atomic<int> max_in_flight_{0};
 };
-
-std::string Unzstd(const std::string& compressed) {
-  ZSTD_DCtx* ctx = ZSTD_createDCtx();
-  ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
-  std::string out;
-  std::vector<char> buffer(ZSTD_DStreamOutSize());
-  size_t rc = 1;
-  while (in.pos < in.size || rc != 0) {
-    ZSTD_outBuffer o{buffer.data(), buffer.size(), 0};
-    rc = ZSTD_decompressStream(ctx, &o, &in);
-    if (ZSTD_isError(rc)) break;
-    out.append(buffer.data(), o.pos);
-    if (in.pos == in.size && o.pos == 0 && rc != 0) break;  // truncated
-  }
-  ZSTD_freeDCtx(ctx);
-  return !ZSTD_isError(rc) && rc == 0 ? out : "<zstd failed>";
-}
 
 // CompressedDigestCache in memory.
 class MemoryDigestCache : public CompressedDigestCache {
@@ -616,7 +597,7 @@ TEST_F(ImagePushTest, ZstdTurnsALegacyDockerManifestIntoAnOciOne) {
   ASSERT_EQ(manifest["layers"].size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(manifest["layers"][i]["mediaType"], media_type::kOciLayerZstd);
-    std::string tar = Unzstd(registry_.Blob(manifest["layers"][i]["digest"].get<std::string>()));
+    std::string tar = testing::Unzstd(registry_.Blob(manifest["layers"][i]["digest"].get<std::string>()));
     EXPECT_EQ(testing::DigestOf(tar), stored.layers[i].diff_id) << "layer " << i;
   }
   EXPECT_TRUE(registry_.violations().empty()) << registry_.violations()[0];

@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,32 +21,6 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Unzstd(const std::string& compressed) {
-  ZSTD_DCtx* ctx = ZSTD_createDCtx();
-  ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
-  std::string out;
-  std::vector<char> buffer(ZSTD_DStreamOutSize());
-  size_t rc = 1;
-  while (in.pos < in.size) {
-    ZSTD_outBuffer o{buffer.data(), buffer.size(), 0};
-    rc = ZSTD_decompressStream(ctx, &o, &in);
-    if (ZSTD_isError(rc)) {
-      ZSTD_freeDCtx(ctx);
-      return std::string("<zstd failed: ") + ZSTD_getErrorName(rc) + ">";
-    }
-    out.append(buffer.data(), o.pos);
-  }
-  // Drain what is still buffered once all input has been consumed.
-  while (rc != 0) {
-    ZSTD_outBuffer o{buffer.data(), buffer.size(), 0};
-    rc = ZSTD_decompressStream(ctx, &o, &in);
-    if (ZSTD_isError(rc) || o.pos == 0) break;
-    out.append(buffer.data(), o.pos);
-  }
-  ZSTD_freeDCtx(ctx);
-  return rc == 0 ? out : "<truncated zstd frame>";
-}
 
 std::string ReadFile(const std::string& path) {
   int error = 0;
@@ -106,7 +78,7 @@ TEST_F(LayerCompressorTest, ZstdOutputDecompressesToTheInput) {
   std::string bytes = ReadFile(layer->file.path());
   EXPECT_EQ(SniffCompression(bytes), Compression::kZstd);
   EXPECT_LT(bytes.size(), layer_.size());
-  EXPECT_TRUE(Unzstd(bytes) == layer_) << "the zstd blob does not decompress to the layer";
+  EXPECT_TRUE(testing::Unzstd(bytes) == layer_) << "the zstd blob does not decompress to the layer";
 }
 
 TEST_F(LayerCompressorTest, ZlibLevelsGiveTheSameBlobWhateverTheReadSizes) {
@@ -314,7 +286,7 @@ TEST_F(LayerCompressorTest, EmptyInputWorksForZstd) {
   std::string bytes = ReadFile(layer->file.path());
   EXPECT_GT(layer->size, 0u);
   EXPECT_EQ(layer->digest, testing::DigestOf(bytes));
-  EXPECT_EQ(Unzstd(bytes), "");
+  EXPECT_EQ(testing::Unzstd(bytes), "");
 }
 
 TEST_F(LayerCompressorTest, EveryGzipLevelRoundTrips) {
@@ -329,7 +301,7 @@ TEST_F(LayerCompressorTest, EveryGzipLevelRoundTrips) {
   zstd.level = 12;
   auto layer = Compress(layer_, digest_, zstd);
   ASSERT_TRUE(layer.ok()) << layer.error().ToString();
-  EXPECT_TRUE(Unzstd(ReadFile(layer->file.path())) == layer_);
+  EXPECT_TRUE(testing::Unzstd(ReadFile(layer->file.path())) == layer_);
 }
 
 TEST_F(LayerCompressorTest, GzipLevelAboveNineIsRefusedAndLeavesNoFile) {
