@@ -139,12 +139,11 @@ int Run(Flags& flags) {
   InstallInterruptHandlers();
   ClientOptions client_options = ToClientOptions(flags.common);
   client_options.abort_when = [] { return Interrupted(); };
-  // ECR's API lives in the registry's region, whatever --region says; other registries need no
-  // AWS region at all.
-  if (auto ecr = ParseEcrHost(destination->host)) {
-    client_options.region = ecr->region;
-  } else if (client_options.region.empty()) {
-    client_options.region = "us-east-1";
+  // Only so that the context resolves without a configured region: ConnectRegistry asks ECR in
+  // the registry host's region whatever this is, and other registries need no AWS region.
+  if (client_options.region.empty()) {
+    auto ecr = ParseEcrHost(destination->host);
+    client_options.region = ecr ? ecr->region : "us-east-1";
   }
   auto context = MakeClientContext(client_options);
   if (!context.ok()) {
