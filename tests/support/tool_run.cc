@@ -66,7 +66,7 @@ ToolRun::ToolRun(const std::string& tool, const std::string& dir,
 ToolRun::ToolRun(const std::string& tool, const std::string& dir,
                  const std::map<std::string, std::string>& env,
                  const std::vector<std::string>& args, const Options& options)
-    : out_(dir + "/" + tool + ".out." + std::to_string(++counter_)),
+    : out_(dir + "/" + tool.substr(tool.rfind('/') + 1) + ".out." + std::to_string(++counter_)),
       err_(out_ + ".err"),
       in_(options.stdin_text || options.stdin_pipe ? out_ + ".in" : "/dev/null") {
   if (options.stdin_text) WriteFile(in_, *options.stdin_text);
@@ -82,7 +82,7 @@ ToolRun::ToolRun(const std::string& tool, const std::string& dir,
   std::string script = "exec \"$0\" \"$@\" 2>\"$SLUICE_TEST_ERR\" <\"$SLUICE_TEST_IN\"";
   if (options.in_dir) script = "cd \"$SLUICE_TEST_DIR\" && " + script;
   std::vector<std::string> argv = {"/bin/sh", "-c", script,
-                                   std::string(SLUICE_BIN_DIR) + "/" + tool};
+                                   tool.starts_with('/') ? tool : std::string(SLUICE_BIN_DIR) + "/" + tool};
   argv.insert(argv.end(), args.begin(), args.end());
   std::map<std::string, std::string> full_env = env;
   full_env["SLUICE_TEST_ERR"] = err_;
@@ -143,6 +143,10 @@ int ToolRun::ExitCode() {
 
 void ToolRun::Signal(int signal) {
   if (process_) process_->Signal(signal);
+}
+
+void ToolRun::SignalGroup(int signal) {
+  if (process_ && process_->Running()) kill(-process_->pid(), signal);
 }
 
 bool ToolRun::Running() { return process_ && process_->Running(); }

@@ -51,7 +51,8 @@ class ToolRun {
     bool in_dir = false;
   };
 
-  // Starts build/bin/`tool` with `args`; `stdin_text`, when given, is its standard input.
+  // Starts build/bin/`tool` (or `tool` itself when it is an absolute path, such as an example
+  // script) with `args`; `stdin_text`, when given, is its standard input.
   ToolRun(const std::string& tool, const std::string& dir,
           const std::map<std::string, std::string>& env, const std::vector<std::string>& args,
           const std::optional<std::string>& stdin_text = std::nullopt);
@@ -71,6 +72,9 @@ class ToolRun {
   // Waits up to two minutes; -1 when it did not end (a failed expectation is recorded).
   int ExitCode();
   void Signal(int signal);
+  // `signal` to the run's whole process group, as a terminal's Ctrl-C reaches every process of a
+  // pipeline.
+  void SignalGroup(int signal);
   bool Running();
   std::string Stdout() const { return ReadFile(out_); }
   std::string Stderr() const { return ReadFile(err_); }
