@@ -93,6 +93,8 @@ class Deploy {
               deployment + ")");
     if (!options_.wait) {
       result_["status"] = "started";
+      // Safe without waiting: the previous revision, the rollback target, is never deregistered.
+      CleanUp(target);
       return Emit(kExitSuccess);
     }
 

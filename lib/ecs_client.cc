@@ -1,5 +1,7 @@
 #include "lib/ecs_client.h"
 
+#include <algorithm>
+
 #include "lib/json_protocol.h"
 
 namespace sluice {
@@ -23,6 +25,11 @@ Result<std::vector<std::string>> EcsClient::ListClusters() {
     }
     token = output->value("nextToken", "");
   } while (!token.empty());
+  // Newest first, by revision number, whatever order came back: sort=DESC is a request, and moto
+  // (as other emulators) ignores it.
+  auto revision = [](const std::string& arn) { return std::stol(arn.substr(arn.rfind(':') + 1)); };
+  std::sort(arns.begin(), arns.end(),
+            [&](const std::string& a, const std::string& b) { return revision(a) > revision(b); });
   return arns;
 }
 
@@ -137,12 +144,18 @@ Result<std::vector<std::string>> EcsClient::ListActiveRevisions(const std::strin
       size_t slash = text.rfind('/');
       size_t colon = text.rfind(':');
       if (slash != std::string::npos && colon != std::string::npos && colon > slash &&
+          colon + 1 < text.size() && text.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
           text.substr(slash + 1, colon - slash - 1) == family) {
         arns.push_back(text);
       }
     }
     token = output->value("nextToken", "");
   } while (!token.empty());
+  // Newest first, by revision number, whatever order came back: sort=DESC is a request, and moto
+  // (as other emulators) ignores it.
+  auto revision = [](const std::string& arn) { return std::stol(arn.substr(arn.rfind(':') + 1)); };
+  std::sort(arns.begin(), arns.end(),
+            [&](const std::string& a, const std::string& b) { return revision(a) > revision(b); });
   return arns;
 }
 

@@ -31,7 +31,9 @@ std::unique_ptr<ChildProcess> ChildProcess::Start(const std::vector<std::string>
     std::string name = entry.substr(0, entry.find('='));
     if (extra_env.count(name) == 0) env_strings.push_back(entry);
   }
-  for (const auto& [k, v] : extra_env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : extra_env) {
+    if (!v.empty()) env_strings.push_back(k + "=" + v);
+  }
   std::vector<char*> envp, args;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);

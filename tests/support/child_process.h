@@ -15,7 +15,9 @@ namespace sluice::testing {
 
 class ChildProcess {
  public:
-  // Starts `argv[0]` (looked up on PATH) with the current environment plus `extra_env`.
+  // Starts `argv[0]` (looked up on PATH) with the current environment plus `extra_env`; a name
+  // with an empty value in `extra_env` is removed (so AWS_PROFILE= means no profile, also to the
+  // AWS CLI, which takes an empty AWS_PROFILE for a profile's name).
   // Returns null when it could not be started; `error` then says why.
   static std::unique_ptr<ChildProcess> Start(const std::vector<std::string>& argv,
                                              const std::map<std::string, std::string>& extra_env,

@@ -214,6 +214,18 @@ TEST_F(DeployTest, KeepRevisionsDeregistersOlderOnes) {
   EXPECT_EQ(active.size(), 3u) << ::testing::PrintToString(active);
 }
 
+TEST_F(DeployTest, KeepRevisionsWithNoWaitKeepsTheRollbackTarget) {
+  for (int i = 0; i < 3; ++i) fake_.AddTaskDefinition(kWeb);  // web:2 .. web:4
+  options_.image = "repo/app:5";
+  options_.keep_revisions = 1;
+  options_.wait = false;
+  EXPECT_EQ(Deploy(), kExitSuccess) << log_;
+  EXPECT_EQ(Result()["status"], "started");
+  // web:5 is new and web:1 the previous: 2, 3 and 4 go.
+  EXPECT_EQ(Result()["deregistered"].size(), 3u) << Result().dump();
+  EXPECT_EQ(fake_.TaskDefinitions("ACTIVE").size(), 2u);
+}
+
 TEST_F(DeployTest, AMissingServiceIsOneClearLine) {
   options_.service = "nope";
   options_.image = "x";
