@@ -17,7 +17,7 @@
 # started yet). Exit: 0 every task succeeded, 1 one failed, 130 interrupted.
 # Permissions: iam-policy.json. A task definition to start from: taskdef.json.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/pipeline.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait-job.sh"
 
 : "${BUCKET:?set BUCKET to the bucket users upload to}"
 : "${CLUSTER:?set CLUSTER to the ECS cluster the tasks run in}"
@@ -39,4 +39,4 @@ sluice-watch --interval "${INTERVAL:-30s}" --state "${STATE:-upload-to-fargate.s
     --wait --timeout "${TASK_TIMEOUT:-1h}" --retries "${RETRIES:-2}" \
     --max-parallel "${MAX_PARALLEL:-4}" --started-by upload-to-fargate \
     >>"${RESULTS:-results.jsonl}" &
-wait_pipeline
+wait_job
