@@ -33,6 +33,14 @@ void AddHint(Error& e, const Credentials* credentials) {
                  (credentials ? " of the credentials from " + credentials->source : "") + ")";
   } else if (e.code == "ExpiredToken" || e.code == "ExpiredTokenException") {
     e.message += " (the session token has expired: refresh your credentials)";
+  } else if (e.code == "Forbidden" && e.message.empty() && e.operation.starts_with("Head")) {
+    // A HEAD answer has no body to say why, and S3 answers a HEAD of a missing key 403 too
+    // when the caller may not list the bucket.
+    e.message = "access denied, and a HEAD response gives no reason: check that the credentials" +
+                (credentials ? " from " + credentials->source : std::string()) +
+                (e.service == "s3" ? " may s3:GetObject the object and s3:ListBucket the bucket"
+                                   : " allow this call") +
+                ", and any bucket or resource policy";
   }
 }
 

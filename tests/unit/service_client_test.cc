@@ -167,6 +167,18 @@ TEST_F(ServiceClientTest, ASignatureErrorWithoutSkewIsNotRetriedAndNamesTheFix) 
       << out.error().message;
 }
 
+TEST_F(ServiceClientTest, ABodylessForbiddenHeadSaysWhichPermissionsToCheck) {
+  http_->Add(Status(403, ""));
+  HttpRequest request;
+  request.method = "HEAD";
+  auto out = Client()->Call("HeadObject", request);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, "Forbidden");
+  EXPECT_NE(out.error().message.find("a HEAD response gives no reason: check that the credentials from test"),
+            std::string::npos)
+      << out.error().ToString();
+}
+
 TEST_F(ServiceClientTest, CredentialErrorsStopTheCall) {
   ClientOptions options;
   options.region = "eu-west-1";
