@@ -18,6 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../lib/wait-job.sh"
+source "$here/../lib/task-placement.sh"
 
 input=${1:?usage: pipeline.sh FILE | s3://BUCKET/KEY}
 watch_flags=(--once --interval "${INTERVAL:-10s}" --events created,updated)
@@ -25,11 +26,8 @@ watch_flags=(--once --interval "${INTERVAL:-10s}" --events created,updated)
 
 if [ -n "${CLUSTER:-}" ]; then
   : "${TASK_DEFINITION:?set TASK_DEFINITION along with CLUSTER}"
-  target=(--cluster "$CLUSTER" --task-definition "$TASK_DEFINITION")
-  if [ -n "${CAPACITY_PROVIDER:-}" ]; then target+=(--capacity-provider "$CAPACITY_PROVIDER")
-  else target+=(--launch-type FARGATE); fi
-  [ -z "${SUBNETS:-}" ] || target+=(--subnet "$SUBNETS")
-  [ -z "${SECURITY_GROUPS:-}" ] || target+=(--security-group "$SECURITY_GROUPS")
+  task_placement
+  target=(--cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" "${placement[@]}")
   job=()  # the task definition's own command: process.sh in the image
 else
   target=(--local)

@@ -18,21 +18,18 @@
 # 130 interrupted. Permissions: iam-policy.json.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait-job.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/task-placement.sh"
 
 : "${QUEUE_URL:?set QUEUE_URL to the queue setup.sh printed}"
 : "${CLUSTER:?set CLUSTER to the ECS cluster the tasks run in}"
 : "${TASK_DEFINITION:?set TASK_DEFINITION to the task definition family (or family:revision)}"
 PREFIX=${PREFIX:-uploads/}
 
-placement=(--launch-type FARGATE)
-[ -z "${CAPACITY_PROVIDER:-}" ] || placement=(--capacity-provider "$CAPACITY_PROVIDER")
-network=()
-[ -z "${SUBNETS:-}" ] || network+=(--subnet "$SUBNETS")
-[ -z "${SECURITY_GROUPS:-}" ] || network+=(--security-group "$SECURITY_GROUPS")
+task_placement
 
 sluice-watch --sqs-queue "$QUEUE_URL" --events created --include "${PREFIX}*/*" |
   sluice-trigger --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" \
-    "${placement[@]}" "${network[@]}" \
+    "${placement[@]}" \
     --env 'INPUT_BUCKET={bucket}' --env 'INPUT_KEY={key}' --env 'INPUT_ETAG={etag}' \
     --wait --timeout "${TASK_TIMEOUT:-1h}" --retries "${RETRIES:-2}" \
     --max-parallel "${MAX_PARALLEL:-4}" --started-by sqs-events-to-fargate \

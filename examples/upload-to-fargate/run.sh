@@ -18,23 +18,20 @@
 # Permissions: iam-policy.json. A task definition to start from: taskdef.json.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait-job.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/task-placement.sh"
 
 : "${BUCKET:?set BUCKET to the bucket users upload to}"
 : "${CLUSTER:?set CLUSTER to the ECS cluster the tasks run in}"
 : "${TASK_DEFINITION:?set TASK_DEFINITION to the task definition family (or family:revision)}"
 PREFIX=${PREFIX:-uploads/}
 
-placement=(--launch-type FARGATE)
-[ -z "${CAPACITY_PROVIDER:-}" ] || placement=(--capacity-provider "$CAPACITY_PROVIDER")
-network=()
-[ -z "${SUBNETS:-}" ] || network+=(--subnet "$SUBNETS")
-[ -z "${SECURITY_GROUPS:-}" ] || network+=(--security-group "$SECURITY_GROUPS")
+task_placement
 
 # Only uploads/{user-id}/... counts: a file dropped straight into uploads/ is not anyone's.
 sluice-watch --interval "${INTERVAL:-30s}" --state "${STATE:-upload-to-fargate.state}" \
     --events created,updated --include "${PREFIX}*/*" "s3://$BUCKET/$PREFIX" |
   sluice-trigger --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" \
-    "${placement[@]}" "${network[@]}" \
+    "${placement[@]}" \
     --env 'INPUT_BUCKET={bucket}' --env 'INPUT_KEY={key}' --env 'INPUT_ETAG={etag}' \
     --wait --timeout "${TASK_TIMEOUT:-1h}" --retries "${RETRIES:-2}" \
     --max-parallel "${MAX_PARALLEL:-4}" --started-by upload-to-fargate \

@@ -28,14 +28,6 @@ using testing::ReadFile;
 
 class SqsEventsToFargateExampleTest : public testing::MotoSuiteTest</*kVerifySignatures=*/true> {};
 
-std::string TaskEnv(const json& task, const std::string& name) {
-  for (const json& container : task["overrides"]["containerOverrides"]) {
-    for (const json& pair : container.value("environment", json::array())) {
-      if (pair["name"] == name) return pair["value"];
-    }
-  }
-  return "";
-}
 
 TEST_F(SqsEventsToFargateExampleTest, EachUploadNotifiedThroughSqsStartsOneTaskWithItsDecodedKey) {
   const std::string dir = testing::MakeTempDir("sluice-example-sqs-");
@@ -96,8 +88,8 @@ TEST_F(SqsEventsToFargateExampleTest, EachUploadNotifiedThroughSqsStartsOneTaskW
     EXPECT_EQ(result["event"]["source"], "sqs") << line;
     json described = ecs.Call("DescribeTasks", {{"cluster", vars.at("CLUSTER")}, {"tasks", {result["task_arn"]}}});
     ASSERT_EQ(described["tasks"].size(), 1u) << described;
-    EXPECT_EQ(TaskEnv(described["tasks"][0], "INPUT_KEY"), result["event"]["key"]);
-    EXPECT_EQ(TaskEnv(described["tasks"][0], "INPUT_BUCKET"), bucket);
+    EXPECT_EQ(testing::EcsMoto::TaskEnv(described["tasks"][0], "INPUT_KEY"), result["event"]["key"]);
+    EXPECT_EQ(testing::EcsMoto::TaskEnv(described["tasks"][0], "INPUT_BUCKET"), bucket);
   }
   EXPECT_EQ(keys, (std::set<std::string>{"uploads/u1/march report final.csv", "uploads/u2/b.csv"}));
   EXPECT_EQ(ecs.ListTasks().size(), 2u);

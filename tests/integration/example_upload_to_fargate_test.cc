@@ -28,15 +28,6 @@ using testing::ReadFile;
 
 class UploadToFargateExampleTest : public testing::MotoSuiteTest</*kVerifySignatures=*/true> {};
 
-// The environment override `name` of a task as moto describes it; "" when there is none.
-std::string TaskEnv(const json& task, const std::string& name) {
-  for (const json& container : task["overrides"]["containerOverrides"]) {
-    for (const json& pair : container.value("environment", json::array())) {
-      if (pair["name"] == name) return pair["value"];
-    }
-  }
-  return "";
-}
 
 TEST_F(UploadToFargateExampleTest, EachUserUploadStartsOneTaskWithItsKeyAcrossAStopAndRestart) {
   const std::string dir = testing::MakeTempDir("sluice-example-upload-");
@@ -116,9 +107,9 @@ TEST_F(UploadToFargateExampleTest, EachUserUploadStartsOneTaskWithItsKeyAcrossAS
     json described = ecs.Call("DescribeTasks", {{"cluster", vars.at("CLUSTER")}, {"tasks", {result["task_arn"]}}});
     ASSERT_EQ(described["tasks"].size(), 1u) << described;
     const json& task = described["tasks"][0];
-    EXPECT_EQ(TaskEnv(task, "INPUT_KEY"), key) << task;
-    EXPECT_EQ(TaskEnv(task, "INPUT_BUCKET"), bucket) << task;
-    EXPECT_EQ(TaskEnv(task, "INPUT_ETAG"), result["event"]["etag"]) << task;
+    EXPECT_EQ(testing::EcsMoto::TaskEnv(task, "INPUT_KEY"), key) << task;
+    EXPECT_EQ(testing::EcsMoto::TaskEnv(task, "INPUT_BUCKET"), bucket) << task;
+    EXPECT_EQ(testing::EcsMoto::TaskEnv(task, "INPUT_ETAG"), result["event"]["etag"]) << task;
     EXPECT_EQ(task.value("startedBy", ""), "upload-to-fargate") << task;
   }
   EXPECT_EQ(keys, (std::set<std::string>{"uploads/u1/a.csv", "uploads/u2/b.csv", "uploads/u1/later.csv"}));

@@ -42,6 +42,16 @@ json EcsMoto::Container(const std::string& name, const std::string& image) {
   return {{"name", name}, {"image", image}, {"memory", 128}, {"essential", true}};
 }
 
+std::string EcsMoto::TaskEnv(const nlohmann::json& task, const std::string& name) {
+  if (!task.is_object() || !task.contains("overrides")) return "";
+  for (const auto& container : task["overrides"].value("containerOverrides", nlohmann::json::array())) {
+    for (const auto& pair : container.value("environment", nlohmann::json::array())) {
+      if (pair.value("name", "") == name) return pair.value("value", "");
+    }
+  }
+  return "";
+}
+
 std::vector<std::string> EcsMoto::ListTasks() {
   std::vector<std::string> arns;
   for (const json& arn : Call("ListTasks", {{"cluster", cluster_}, {"desiredStatus", "STOPPED"}})

@@ -32,6 +32,10 @@ class EcsMoto {
   // A container moto can run: `name` on `image`, essential, with 128 MiB of memory.
   static nlohmann::json Container(const std::string& name, const std::string& image);
 
+  // The value of the environment override `name` in a task as DescribeTasks gives it; "" when
+  // there is none.
+  static std::string TaskEnv(const nlohmann::json& task, const std::string& name);
+
   // Every task in the cluster, the stopped ones too (ListTasks alone lists the running ones).
   std::vector<std::string> ListTasks();
 
