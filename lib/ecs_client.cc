@@ -25,11 +25,6 @@ Result<std::vector<std::string>> EcsClient::ListClusters() {
     }
     token = output->value("nextToken", "");
   } while (!token.empty());
-  // Newest first, by revision number, whatever order came back: sort=DESC is a request, and moto
-  // (as other emulators) ignores it.
-  auto revision = [](const std::string& arn) { return std::stol(arn.substr(arn.rfind(':') + 1)); };
-  std::sort(arns.begin(), arns.end(),
-            [&](const std::string& a, const std::string& b) { return revision(a) > revision(b); });
   return arns;
 }
 

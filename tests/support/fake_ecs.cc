@@ -670,7 +670,7 @@ FakeEcs::Answer FakeEcs::ListTaskDefinitions(const json& body) {
     }
   }
   std::sort(found.begin(), found.end());
-  if (body.value("sort", "ASC") == "DESC") std::reverse(found.begin(), found.end());
+  if (body.value("sort", "ASC") == "DESC" && !ignore_list_sort_) std::reverse(found.begin(), found.end());
   // Pages of 2, so clients must follow nextToken.
   size_t from = body.contains("nextToken") ? std::stoul(body["nextToken"].get<std::string>()) : 0;
   json arns = json::array();

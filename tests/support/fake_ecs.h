@@ -77,6 +77,8 @@ class FakeEcs {
   std::vector<std::string> TaskDefinitions(const std::string& status) const;
   // The next RunTask calls answer with these failures and start no task.
   void FailRunTask(nlohmann::json failures, int times = 1);
+  // ListTaskDefinitions ignores `sort` and answers oldest first, as moto does.
+  void IgnoreListSort() { ignore_list_sort_ = true; }
   // The next `times` calls of `operation` answer 400 ThrottlingException.
   // (After letting the next `after` calls through.)
   void Throttle(const std::string& operation, int times, int after = 0);
@@ -143,6 +145,7 @@ class FakeEcs {
   size_t updates_ = 0;
   nlohmann::json run_task_failures_;
   int run_task_failures_left_ = 0;
+  bool ignore_list_sort_ = false;
   struct Throttling {
     int after = 0;
     int times = 0;
