@@ -50,7 +50,7 @@ record() {
     tee -a "$AUDIT"
 }
 
-image=$(sluice-push --tag latest "${push_flags[@]}" "$source" "$REGISTRY/$REPOSITORY:$VERSION" |
+image=$(sluice-push --tag latest ${push_flags[@]+"${push_flags[@]}"} "$source" "$REGISTRY/$REPOSITORY:$VERSION" |
   record push | jq -r .image)
 # By digest, never by tag: the service runs exactly what was pushed, whatever :latest becomes.
 sluice-deploy --cluster "$CLUSTER" --service "$SERVICE" --image "$image" \

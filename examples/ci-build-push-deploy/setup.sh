@@ -7,12 +7,13 @@
 #   REPOSITORY=team/app ./setup.sh
 set -euo pipefail
 : "${REPOSITORY:?set REPOSITORY, e.g. team/app}"
-here=$(dirname "${BASH_SOURCE[0]}")
-endpoint=()
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+endpoint=()  # the AWS CLI v1 reads AWS_ENDPOINT_URL for some services only
 [ -z "${AWS_ENDPOINT_URL:-}" ] || endpoint=(--endpoint-url "$AWS_ENDPOINT_URL")
+awsx() { aws ${endpoint[@]+"${endpoint[@]}"} "$@"; }  # (macOS bash 3.2: no empty "${a[@]}" under set -u)
 
-aws "${endpoint[@]}" ecr describe-repositories --repository-names "$REPOSITORY" >/dev/null 2>&1 ||
-  aws "${endpoint[@]}" ecr create-repository --repository-name "$REPOSITORY" \
+awsx ecr describe-repositories --repository-names "$REPOSITORY" >/dev/null 2>&1 ||
+  awsx ecr create-repository --repository-name "$REPOSITORY" \
     --image-scanning-configuration scanOnPush=true --query repository.repositoryUri --output text
-aws "${endpoint[@]}" ecr put-lifecycle-policy --repository-name "$REPOSITORY" \
+awsx ecr put-lifecycle-policy --repository-name "$REPOSITORY" \
   --lifecycle-policy-text "file://$here/ecr-lifecycle-policy.json" --query repositoryName --output text

@@ -16,7 +16,7 @@
 # Exit: the job's exit code; 1 a failure before it ran; 124 a timeout; 130 interrupted (a task
 # is stopped first). Permissions for the cloud run: iam-policy.json.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 source "$here/../lib/wait-job.sh"
 source "$here/../lib/task-placement.sh"
 
@@ -41,5 +41,5 @@ wait_job
 uri=$(jq -r .uri "$event")
 echo "pipeline: $(jq -r .event "$event") $uri" >&2
 
-sluice-run-once "${target[@]}" --env "INPUT_URI=$uri" --timeout "${JOB_TIMEOUT:-1h}" "${job[@]}" &
+sluice-run-once "${target[@]}" --env "INPUT_URI=$uri" --timeout "${JOB_TIMEOUT:-1h}" ${job[@]+"${job[@]}"} &
 wait_job

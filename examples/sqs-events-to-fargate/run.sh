@@ -8,30 +8,37 @@
 #   QUEUE_URL=... CLUSTER=jobs TASK_DEFINITION=process-upload \
 #   SUBNETS=subnet-0abc SECURITY_GROUPS=sg-0123 ./run.sh
 #
-# A message is deleted only after its event was written to sluice-trigger, so a crash loses
-# nothing (SQS hands the message out again after its visibility timeout; after 5 times it moves
-# to the dead-letter queue). S3 may deliver an event twice: sluice-trigger starts one task for
-# the same object version (its clientToken too). Keys arrive decoded ("a b.csv", not "a+b.csv").
+# A message is deleted once its event is handed to sluice-trigger. Stopped with SIGTERM (how ECS
+# stops a task) or Ctrl-C, both tools stop cleanly: every event read ends in a line in $RESULTS,
+# and those not started yet ("cancelled") go first at the next start. What a crash (kill -9)
+# interrupts between the two tools is not replayed. A message that cannot be read is left for
+# SQS to hand out again, and after 5 times it moves to the dead-letter queue setup.sh made.
+# S3 may deliver an event twice: sluice-trigger starts one task per object version within a
+# run (and sends a clientToken derived from the event). Keys arrive decoded ("a b.csv").
 # Optional: PREFIX (default uploads/), RESULTS (default results.jsonl), RETRIES (default 2),
-# TASK_TIMEOUT (default 1h), CAPACITY_PROVIDER, MAX_PARALLEL (default 4), as in
-# ../upload-to-fargate. Ctrl-C or SIGTERM stops both tools cleanly. Exit: 0, 1 a task failed,
-# 130 interrupted. Permissions: iam-policy.json.
+# TASK_TIMEOUT (default 1h), CAPACITY_PROVIDER, MAX_PARALLEL (default 4), GRACE_PERIOD
+# (default 20s), as in ../upload-to-fargate. Exit: 0, 1 a task failed (or the queue cannot be
+# read), 130 stopped. Permissions: iam-policy.json.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait-job.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/task-placement.sh"
+lib=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../lib
+source "$lib/wait-job.sh"
+source "$lib/task-placement.sh"
+source "$lib/replay.sh"
 
 : "${QUEUE_URL:?set QUEUE_URL to the queue setup.sh printed}"
 : "${CLUSTER:?set CLUSTER to the ECS cluster the tasks run in}"
 : "${TASK_DEFINITION:?set TASK_DEFINITION to the task definition family (or family:revision)}"
 PREFIX=${PREFIX:-uploads/}
-
+RESULTS=${RESULTS:-results.jsonl}
 task_placement
 
-sluice-watch --sqs-queue "$QUEUE_URL" --events created --include "${PREFIX}*/*" |
-  sluice-trigger --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" \
-    "${placement[@]}" \
+{
+  cancelled_events "$RESULTS"
+  exec sluice-watch --sqs-queue "$QUEUE_URL" --events created --include "${PREFIX}*/**"
+} |
+  sluice-trigger --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" "${placement[@]}" \
     --env 'INPUT_BUCKET={bucket}' --env 'INPUT_KEY={key}' --env 'INPUT_ETAG={etag}' \
     --wait --timeout "${TASK_TIMEOUT:-1h}" --retries "${RETRIES:-2}" \
-    --max-parallel "${MAX_PARALLEL:-4}" --started-by sqs-events-to-fargate \
-    >>"${RESULTS:-results.jsonl}" &
+    --max-parallel "${MAX_PARALLEL:-4}" --grace-period "${GRACE_PERIOD:-20s}" \
+    --started-by sqs-events-to-fargate >>"$RESULTS" &
 wait_job

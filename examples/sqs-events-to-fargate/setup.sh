@@ -11,10 +11,10 @@ set -euo pipefail
 : "${BUCKET:?set BUCKET to the bucket users upload to}"
 : "${QUEUE:?set QUEUE to the name of the queue to create}"
 PREFIX=${PREFIX:-uploads/}
-here=$(dirname "${BASH_SOURCE[0]}")
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 endpoint=()  # the AWS CLI v1 reads AWS_ENDPOINT_URL for some services only
 [ -z "${AWS_ENDPOINT_URL:-}" ] || endpoint=(--endpoint-url "$AWS_ENDPOINT_URL")
-awsx() { aws "${endpoint[@]}" "$@"; }
+awsx() { aws ${endpoint[@]+"${endpoint[@]}"} "$@"; }  # (macOS bash 3.2: no empty "${a[@]}" under set -u)
 
 account=$(awsx sts get-caller-identity --query Account --output text)
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(awsx configure get region || true)}}

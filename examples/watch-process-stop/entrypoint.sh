@@ -17,7 +17,7 @@
 # 124 no change within WAIT_TIMEOUT; 130 stopped (SIGTERM from ECS, or Ctrl-C) while waiting
 # or processing. Permissions: iam-policy.json.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 source "$here/../lib/wait-job.sh"
 
 : "${WATCH_URI:?set WATCH_URI to the object to wait for, e.g. s3://data/input.csv}"
