@@ -1,9 +1,11 @@
 #include "lib/interrupt.h"
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -12,15 +14,31 @@ namespace sluice {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-std::atomic<int> g_signals{0};
+// When the first signal came (CLOCK_MONOTONIC, ns); 0 before any.
+std::atomic<int64_t> g_first_signal_ns{0};
+// A second signal closer than this to the first is the same stop delivered twice: a SIGTERM to a
+// whole process group that a script then passes on (examples/lib/wait-job.sh), or a Ctrl-C that
+// reaches both a script and its tools. Only a later one means "now".
+constexpr int64_t kSameStopNs = 500'000'000;
+
+int64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 std::mutex g_mutex;
 std::condition_variable g_cv;
 
 // Only async-signal-safe work here: set flags. A watcher thread turns the flag into a
 // notification, because notifying a condition variable from a handler is not safe.
 void OnSignal(int) {
-  if (g_signals.fetch_add(1) >= 1) _exit(130);  // second Ctrl-C: the user means it
-  g_interrupted.store(true);
+  int64_t now = MonotonicNs();
+  int64_t first = 0;
+  if (g_first_signal_ns.compare_exchange_strong(first, now)) {
+    g_interrupted.store(true);
+    return;
+  }
+  if (now - first >= kSameStopNs) _exit(130);  // a second Ctrl-C: the user means it
 }
 
 }  // namespace
@@ -53,7 +71,7 @@ void SetInterruptedForTesting(bool interrupted) {
   {
     std::lock_guard lock(g_mutex);
     g_interrupted.store(interrupted);
-    g_signals.store(interrupted ? 1 : 0);
+    g_first_signal_ns.store(interrupted ? MonotonicNs() : 0);
   }
   g_cv.notify_all();
 }

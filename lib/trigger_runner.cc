@@ -20,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 // redeliveries, bounded for a pipeline that runs for months.
 constexpr size_t kRememberedEvents = 100000;
 constexpr std::chrono::milliseconds kInputWait{100};
+// After a signal, the input is read on until it ends or stays quiet this long (see DrainInput).
+constexpr std::chrono::milliseconds kDrainQuiet{500};
 // Events accepted but not yet begun, at most (about 1.2 KB each).
 constexpr size_t kMaxWaiting = 1024;
 
@@ -42,6 +44,7 @@ class Runner {
     bool interrupted = end == InputEnd::kInterrupted;
     if (interrupted || end == InputEnd::kOutputLost) {
       CancelWaiting();
+      if (interrupted) DrainInput();
       StopWorkersAfterGrace();
     } else {
       FlushDebounced();
@@ -68,7 +71,6 @@ class Runner {
   // Reads until the end of input, a bad line with --strict, a signal or a closed stdout.
   InputEnd ReadInput() {
     std::string line;
-    size_t line_number = 0;
     while (true) {
       if (output_lost_) return InputEnd::kOutputLost;
       if (deps_.interrupted()) return InputEnd::kInterrupted;
@@ -76,9 +78,41 @@ class Runner {
       DispatchDueDebounced();
       if (status == LineSource::Status::kEnd) return InputEnd::kEnd;
       if (status == LineSource::Status::kIdle) continue;
-      ++line_number;
+      ++line_number_;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
-      if (!Accept(line, line_number)) return InputEnd::kBadLine;
+      if (!Accept(line, line_number_)) return InputEnd::kBadLine;
+    }
+  }
+
+  // After a signal: what is already written to us (a backlog in the pipe, or what sluice-watch
+  // emits as it stops) are events their source has let go of (its state saved, their SQS
+  // messages deleted). Each gets a "cancelled" result line, so that none is lost without a
+  // trace and a later run can replay them. Reads until the input ends or stays quiet for
+  // kDrainQuiet (a source that is not stopping).
+  void DrainInput() {
+    std::string line;
+    Clock::time_point last_line = Clock::now();
+    while (!output_lost_ && Clock::now() - last_line < kDrainQuiet) {
+      auto status = deps_.input->Next(line, kInputWait);
+      if (status == LineSource::Status::kEnd) return;
+      if (status == LineSource::Status::kIdle) continue;
+      last_line = Clock::now();
+      ++line_number_;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto events = ParseTriggerLine(line, line_number_, deps_.now());
+      if (!events.ok()) {
+        std::lock_guard lock(mutex_);
+        ++counts_.bad_lines;
+        continue;
+      }
+      for (const TriggerEvent& event : *events) {
+        if (!Selected(event)) {
+          std::lock_guard lock(mutex_);
+          ++counts_.filtered;
+        } else if (remembered_.insert(event.Identity()).second) {
+          Finish(event, "cancelled", {}, 0, {}, {}, "not started: interrupted");
+        }
+      }
     }
   }
 
@@ -325,6 +359,7 @@ class Runner {
   std::condition_variable taken_;  // the reader, held back: a worker took a job
   std::condition_variable idle_;  // the reader: a worker finished
   std::deque<Job> queue_;
+  size_t line_number_ = 0;  // input lines read so far
   bool closing_ = false;   // no more jobs will come
   bool draining_ = false;  // interrupted: no more retries
   int running_ = 0;

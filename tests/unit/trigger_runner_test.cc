@@ -296,10 +296,14 @@ class InterruptingSource : public LineSource {
  public:
   InterruptingSource(std::vector<std::string> lines, FakeAction& action, std::atomic<bool>& flag)
       : lines_(std::move(lines)), action_(action), flag_(flag) {}
-  Status Next(std::string& line, milliseconds) override {
+  Status Next(std::string& line, milliseconds wait) override {
     if (next_ < lines_.size()) {
       line = lines_[next_++];
       return Status::kLine;
+    }
+    if (flag_) {  // silence, as a real source waits for input
+      std::this_thread::sleep_for(wait);
+      return Status::kIdle;
     }
     std::unique_lock lock(action_.mutex);
     action_.changed.wait_for(lock, std::chrono::seconds(10), [&] { return action_.in_flight > 0; });
@@ -343,6 +347,50 @@ TEST_F(TriggerRunnerTest, ActionsThatFinishWithinTheGraceSucceed) {
   InterruptingSource source({Line("a")}, action, interrupted);
   EXPECT_EQ(Run({}, &source), kExitInterrupted);
   EXPECT_EQ(Statuses(), (std::vector<std::string>{"succeeded"}));
+}
+
+// The first line, then (once its action has started) a signal, with more lines already waiting
+// in the pipe, then the end of input: a backlog behind a busy trigger.
+class BacklogSource : public LineSource {
+ public:
+  BacklogSource(std::vector<std::string> lines, FakeAction& action, std::atomic<bool>& flag)
+      : lines_(std::move(lines)), action_(action), flag_(flag) {}
+  Status Next(std::string& line, milliseconds) override {
+    if (next_ == 1) {
+      std::unique_lock lock(action_.mutex);
+      action_.changed.wait_for(lock, std::chrono::seconds(10), [&] { return action_.in_flight > 0; });
+      flag_ = true;
+    }
+    if (next_ >= lines_.size()) return Status::kEnd;
+    line = lines_[next_++];
+    return Status::kLine;
+  }
+
+ private:
+  std::vector<std::string> lines_;
+  size_t next_ = 0;
+  FakeAction& action_;
+  std::atomic<bool>& flag_;
+};
+
+TEST_F(TriggerRunnerTest, EventsStillInThePipeAtASignalEndInCancelledLines) {
+  options.grace = std::chrono::seconds(30);
+  action.script = [](const TriggerEvent&, int, const std::atomic<bool>&) {
+    std::this_thread::sleep_for(milliseconds(20));
+    ActionOutcome o;
+    o.succeeded = true;
+    return o;
+  };
+  BacklogSource source({Line("a"), Line("b"), Line("c"), Line("d.tmp")}, action, interrupted);
+  auto glob = Glob::Parse("*.tmp");
+  options.exclude.push_back(std::move(glob).value());
+  EXPECT_EQ(Run({}, &source), kExitInterrupted);
+  std::vector<std::string> statuses = Statuses();
+  std::sort(statuses.begin(), statuses.end());
+  // a ran; b was taken in before the signal was seen, c only after: both cancelled, none lost.
+  EXPECT_EQ(statuses, (std::vector<std::string>{"cancelled", "cancelled", "succeeded"})) << log;
+  EXPECT_EQ(action.calls.size(), 1u);
+  EXPECT_NE(log.find("1 filtered out"), std::string::npos) << log;
 }
 
 TEST_F(TriggerRunnerTest, AClosedStdoutStopsTheRunWithOne) {
