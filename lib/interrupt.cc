@@ -26,6 +26,7 @@ int64_t MonotonicNs() {
   clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
+
 std::mutex g_mutex;
 std::condition_variable g_cv;
 

@@ -20,8 +20,10 @@ using Clock = std::chrono::steady_clock;
 // redeliveries, bounded for a pipeline that runs for months.
 constexpr size_t kRememberedEvents = 100000;
 constexpr std::chrono::milliseconds kInputWait{100};
-// After a signal, the input is read on until it ends or stays quiet this long (see DrainInput).
+// After a signal, the input is read on until it ends, stays quiet this long, or for at most
+// kDrainMax (a source that goes on writing: it was not stopped) (see DrainInput).
 constexpr std::chrono::milliseconds kDrainQuiet{500};
+constexpr std::chrono::milliseconds kDrainMax{5000};
 // Events accepted but not yet begun, at most (about 1.2 KB each).
 constexpr size_t kMaxWaiting = 1024;
 
@@ -87,12 +89,13 @@ class Runner {
   // After a signal: what is already written to us (a backlog in the pipe, or what sluice-watch
   // emits as it stops) are events their source has let go of (its state saved, their SQS
   // messages deleted). Each gets a "cancelled" result line, so that none is lost without a
-  // trace and a later run can replay them. Reads until the input ends or stays quiet for
-  // kDrainQuiet (a source that is not stopping).
+  // trace and a later run can replay them. Reads until the input ends, or stays quiet for
+  // kDrainQuiet, or for kDrainMax at most (a source that is not stopping).
   void DrainInput() {
     std::string line;
+    const Clock::time_point give_up = Clock::now() + kDrainMax;
     Clock::time_point last_line = Clock::now();
-    while (!output_lost_ && Clock::now() - last_line < kDrainQuiet) {
+    while (!output_lost_ && Clock::now() - last_line < kDrainQuiet && Clock::now() < give_up) {
       auto status = deps_.input->Next(line, kInputWait);
       if (status == LineSource::Status::kEnd) return;
       if (status == LineSource::Status::kIdle) continue;
