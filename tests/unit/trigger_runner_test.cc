@@ -291,28 +291,35 @@ TEST_F(TriggerRunnerTest, DeletedEventsAndExcludedKeysAreFilteredOut) {
   EXPECT_NE(log.find("2 filtered out"), std::string::npos) << log;
 }
 
-// Lines, then (once the action has started) a signal, then silence.
+// `before`, then (once an action has started) a signal, then `after` (lines already waiting in
+// the pipe), then silence, or the end of input with `ends`.
 class InterruptingSource : public LineSource {
  public:
-  InterruptingSource(std::vector<std::string> lines, FakeAction& action, std::atomic<bool>& flag)
-      : lines_(std::move(lines)), action_(action), flag_(flag) {}
+  InterruptingSource(std::vector<std::string> before, FakeAction& action, std::atomic<bool>& flag,
+                     std::vector<std::string> after = {}, bool ends = false)
+      : before_(std::move(before)), after_(std::move(after)), ends_(ends), action_(action), flag_(flag) {}
   Status Next(std::string& line, milliseconds wait) override {
-    if (next_ < lines_.size()) {
-      line = lines_[next_++];
+    if (next_ < before_.size()) {
+      line = before_[next_++];
       return Status::kLine;
     }
-    if (flag_) {  // silence, as a real source waits for input
-      std::this_thread::sleep_for(wait);
-      return Status::kIdle;
+    if (!flag_) {
+      std::unique_lock lock(action_.mutex);
+      action_.changed.wait_for(lock, std::chrono::seconds(10), [&] { return action_.in_flight > 0; });
+      flag_ = true;
     }
-    std::unique_lock lock(action_.mutex);
-    action_.changed.wait_for(lock, std::chrono::seconds(10), [&] { return action_.in_flight > 0; });
-    flag_ = true;
+    if (next_ < before_.size() + after_.size()) {
+      line = after_[next_++ - before_.size()];
+      return Status::kLine;
+    }
+    if (ends_) return Status::kEnd;
+    std::this_thread::sleep_for(wait);  // silence, as a real source waits for input
     return Status::kIdle;
   }
 
  private:
-  std::vector<std::string> lines_;
+  std::vector<std::string> before_, after_;
+  bool ends_;
   size_t next_ = 0;
   FakeAction& action_;
   std::atomic<bool>& flag_;
@@ -349,30 +356,6 @@ TEST_F(TriggerRunnerTest, ActionsThatFinishWithinTheGraceSucceed) {
   EXPECT_EQ(Statuses(), (std::vector<std::string>{"succeeded"}));
 }
 
-// The first line, then (once its action has started) a signal, with more lines already waiting
-// in the pipe, then the end of input: a backlog behind a busy trigger.
-class BacklogSource : public LineSource {
- public:
-  BacklogSource(std::vector<std::string> lines, FakeAction& action, std::atomic<bool>& flag)
-      : lines_(std::move(lines)), action_(action), flag_(flag) {}
-  Status Next(std::string& line, milliseconds) override {
-    if (next_ == 1) {
-      std::unique_lock lock(action_.mutex);
-      action_.changed.wait_for(lock, std::chrono::seconds(10), [&] { return action_.in_flight > 0; });
-      flag_ = true;
-    }
-    if (next_ >= lines_.size()) return Status::kEnd;
-    line = lines_[next_++];
-    return Status::kLine;
-  }
-
- private:
-  std::vector<std::string> lines_;
-  size_t next_ = 0;
-  FakeAction& action_;
-  std::atomic<bool>& flag_;
-};
-
 TEST_F(TriggerRunnerTest, EventsStillInThePipeAtASignalEndInCancelledLines) {
   options.grace = std::chrono::seconds(30);
   action.script = [](const TriggerEvent&, int, const std::atomic<bool>&) {
@@ -381,7 +364,7 @@ TEST_F(TriggerRunnerTest, EventsStillInThePipeAtASignalEndInCancelledLines) {
     o.succeeded = true;
     return o;
   };
-  BacklogSource source({Line("a"), Line("b"), Line("c"), Line("d.tmp")}, action, interrupted);
+  InterruptingSource source({Line("a")}, action, interrupted, {Line("b"), Line("c"), Line("d.tmp")}, /*ends=*/true);
   auto glob = Glob::Parse("*.tmp");
   options.exclude.push_back(std::move(glob).value());
   EXPECT_EQ(Run({}, &source), kExitInterrupted);
