@@ -25,15 +25,10 @@ using testing::ReadFile;
 
 class LocalToCloudExampleTest : public testing::MotoSuiteTest</*kVerifySignatures=*/true> {
  protected:
-  static bool WaitUntilWatching(testing::ToolRun& run) {
-    return testing::WaitFor([&] { return run.Stderr().find("watching") != std::string::npos || !run.Running(); }) &&
-           run.Running();
-  }
   // The environment of a laptop with no AWS set-up: only the built tools on PATH.
   static std::map<std::string, std::string> LocalEnv(const std::string& dir) {
     auto env = testing::AwsEnv(dir, "", "", "");
-    const char* path = std::getenv("PATH");
-    env["PATH"] = std::string(SLUICE_BIN_DIR) + ":" + (path ? path : "/usr/bin:/bin");
+    env["PATH"] = testing::ToolsFirstPath();
     env["INTERVAL"] = "1s";
     return env;
   }
@@ -44,7 +39,7 @@ TEST_F(LocalToCloudExampleTest, LocallyItWaitsForTheFileAndRunsTheJobHere) {
   std::filesystem::create_directory(dir + "/data");
   testing::ToolRun run(testing::ExamplePath("local-to-cloud/pipeline.sh"), dir, LocalEnv(dir), {"data/orders.csv"},
                        {.in_dir = true});
-  ASSERT_TRUE(WaitUntilWatching(run)) << run.Stderr();
+  ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
   testing::WriteFile(dir + "/data/orders.csv", "id,amount\n1,19.90\n2,5.00\n3,0.10\n");
   ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
   auto results = run.Results();
@@ -60,7 +55,7 @@ TEST_F(LocalToCloudExampleTest, LocallyAFailingJobsExitCodeIsThePipelines) {
   const std::string dir = testing::MakeTempDir("sluice-example-l2c-fail-");
   testing::ToolRun run(testing::ExamplePath("local-to-cloud/pipeline.sh"), dir, LocalEnv(dir), {"orders.csv"},
                        {.in_dir = true});
-  ASSERT_TRUE(WaitUntilWatching(run)) << run.Stderr();
+  ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
   testing::WriteFile(dir + "/orders.csv", "");  // process.sh exits 65 for an empty input
   EXPECT_EQ(run.ExitCode(), 65) << run.Stderr();
   auto results = run.Results();
@@ -94,7 +89,7 @@ TEST_F(LocalToCloudExampleTest, InTheCloudItWaitsForTheObjectAndRunsATaskForIt) 
   env.insert({{"INTERVAL", "1s"}, {"CLUSTER", "example-batch"}, {"TASK_DEFINITION", "process-orders"}});
   testing::ToolRun run(testing::ExamplePath("local-to-cloud/pipeline.sh"), dir, env, {"s3://example-orders/orders.csv"},
                        {.in_dir = true});
-  ASSERT_TRUE(WaitUntilWatching(run)) << run.Stderr();
+  ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
   ASSERT_TRUE((*s3)->PutObject("example-orders", "orders.csv", "id,amount\n1,1.00\n2,2.00\n").ok());
   ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
   EXPECT_EQ(run.Stderr().find("AccessDenied"), std::string::npos) << run.Stderr();

@@ -63,9 +63,7 @@ TEST_F(SqsEventsToFargateExampleTest, EachUploadNotifiedThroughSqsStartsOneTaskW
               {"TASK_DEFINITION", "process-upload"},
               {"RESULTS", dir + "/results.jsonl"}});
   testing::ToolRun run(testing::ExamplePath("sqs-events-to-fargate/run.sh"), dir, env, {}, {.in_dir = true});
-  ASSERT_TRUE(testing::WaitFor([&] { return run.Stderr().find("watching") != std::string::npos || !run.Running(); }))
-      << run.Stderr();
-  ASSERT_TRUE(run.Running()) << run.Stderr();
+  ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
   auto hostile = (*s3)->PutObject(bucket, "uploads/u1/march report final.csv", "a,b\n");
   ASSERT_TRUE(hostile.ok()) << hostile.error().ToString();
   ASSERT_TRUE((*s3)->PutObject(bucket, "uploads/u2/2024/b.csv", "a,b\n").ok());

@@ -78,10 +78,6 @@ class UploadToFargateExampleTest : public testing::MotoSuiteTest</*kVerifySignat
   testing::ToolRun Start() {
     return testing::ToolRun(testing::ExamplePath("upload-to-fargate/run.sh"), dir_, env_, {}, {.in_dir = true});
   }
-  static bool WaitUntilWatching(testing::ToolRun& run) {
-    return testing::WaitFor([&] { return run.Stderr().find("watching") != std::string::npos || !run.Running(); }) &&
-           run.Running();
-  }
   std::vector<json> Results() const {
     std::vector<json> results;
     for (const std::string& line : testing::Lines(ReadFile(dir_ + "/results.jsonl"))) results.push_back(json::parse(line));
@@ -104,7 +100,7 @@ TEST_F(UploadToFargateExampleTest, EveryUserUploadEndsInOneTaskWithItsKeyAcrossA
   std::string first_stderr;
   {
     testing::ToolRun run = Start();
-    ASSERT_TRUE(WaitUntilWatching(run)) << run.Stderr();
+    ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
     ASSERT_TRUE(s3_->PutObject(bucket(), "uploads/u1/a.csv", "a,b\n1,2\n").ok());
     ASSERT_TRUE(s3_->PutObject(bucket(), "uploads/u2/2024/05/b.csv", "a,b\n3,4\n").ok());
     ASSERT_TRUE(s3_->PutObject(bucket(), "uploads/u3/c.csv", "a,b\n5,6\n").ok());

@@ -51,10 +51,6 @@ class WatchProcessStopExampleTest : public testing::MotoSuiteTest</*kVerifySigna
     return testing::ToolRun(testing::ExamplePath("watch-process-stop/entrypoint.sh"), dir_, env_, args,
                             {.in_dir = true});
   }
-  static bool WaitUntilWatching(testing::ToolRun& run) {
-    return testing::WaitFor([&] { return run.Stderr().find("watching") != std::string::npos || !run.Running(); }) &&
-           run.Running();
-  }
   std::vector<std::string> Processed() const { return testing::Lines(ReadFile(dir_ + "/processed.jsonl")); }
 
   static inline int counter_ = 0;
@@ -65,7 +61,7 @@ class WatchProcessStopExampleTest : public testing::MotoSuiteTest</*kVerifySigna
 
 TEST_F(WatchProcessStopExampleTest, ProcessesTheNewVersionOnceAndStops) {
   testing::ToolRun run = Start();
-  ASSERT_TRUE(WaitUntilWatching(run)) << run.Stderr();
+  ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two polls: no change, no processing
   EXPECT_TRUE(run.Running()) << run.Stderr();
   EXPECT_TRUE(Processed().empty());
@@ -106,7 +102,7 @@ TEST_F(WatchProcessStopExampleTest, NoChangeWithinTheTimeoutExits124) {
 
 TEST_F(WatchProcessStopExampleTest, SigtermWhileWaitingExits130AtOnce) {
   testing::ToolRun run = Start();
-  ASSERT_TRUE(WaitUntilWatching(run)) << run.Stderr();
+  ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
   run.Signal(SIGTERM);  // to the script alone, as ECS stops a task
   std::optional<int> code = run.Wait(5000);
   ASSERT_TRUE(code.has_value()) << "still running 5 s after SIGTERM: " << run.Stderr();

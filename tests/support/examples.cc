@@ -42,11 +42,15 @@ std::string ExampleText(const std::string& relative, const std::map<std::string,
   return out + text.substr(pos);
 }
 
+std::string ToolsFirstPath() {
+  const char* path = std::getenv("PATH");
+  return std::string(SLUICE_BIN_DIR) + ":" + (path ? path : "/usr/bin:/bin");
+}
+
 std::map<std::string, std::string> ExampleEnv(const std::string& dir, const MotoServer& moto,
                                               const Credentials& credentials) {
   auto env = AwsEnv(dir, moto.endpoint(), credentials.access_key_id, credentials.secret_access_key);
-  const char* path = std::getenv("PATH");
-  env["PATH"] = std::string(SLUICE_BIN_DIR) + ":" + (path ? path : "/usr/bin:/bin");
+  env["PATH"] = ToolsFirstPath();
   env["AWS_DEFAULT_REGION"] = "us-east-1";  // the AWS CLI v1 reads only this one
   return env;
 }
@@ -84,6 +88,11 @@ Credentials ExamplePolicyUser(MotoServer& moto, const std::string& name, const s
     return {};
   }
   return *user;
+}
+
+bool WaitUntilWatching(ToolRun& run) {
+  return WaitFor([&] { return run.Stderr().find("watching") != std::string::npos || !run.Running(); }) &&
+         run.Running();
 }
 
 bool WaitFor(const std::function<bool()>& done, int timeout_ms) {

@@ -21,6 +21,9 @@ std::string ExamplePath(const std::string& relative);
 // `vars` fails the test (and stays as it was).
 std::string ExampleText(const std::string& relative, const std::map<std::string, std::string>& vars);
 
+// PATH with the built tools first, then the system's (for bash, jq and the AWS CLI).
+std::string ToolsFirstPath();
+
 // The environment an example script runs in: AwsEnv for `moto` with `credentials`, and PATH with
 // the built tools first (then the system's, for bash, jq and the AWS CLI).
 std::map<std::string, std::string> ExampleEnv(const std::string& dir, const MotoServer& moto,
@@ -39,6 +42,11 @@ nlohmann::json PolicyForMoto(nlohmann::json policy);
 // as moto can evaluate it; its key, or a test failure and empty credentials.
 Credentials ExamplePolicyUser(MotoServer& moto, const std::string& name, const std::string& relative,
                               const std::map<std::string, std::string>& vars);
+
+class ToolRun;
+// Waits (up to 30 s) until the run's sluice-watch says it is watching: its baseline is taken.
+// False when the run ended first.
+bool WaitUntilWatching(ToolRun& run);
 
 // Polls `done` every 50 ms for up to `timeout_ms`; its last answer.
 bool WaitFor(const std::function<bool()>& done, int timeout_ms = 30000);

@@ -57,6 +57,20 @@ class FakeAction : public TriggerAction {
   int max_in_flight = 0;
 };
 
+ActionOutcome Success() {
+  ActionOutcome o;
+  o.succeeded = true;
+  return o;
+}
+
+// An action script that takes `duration`, then succeeds.
+auto SucceedsAfter(std::chrono::microseconds duration) {
+  return [duration](const TriggerEvent&, int, const std::atomic<bool>&) {
+    std::this_thread::sleep_for(duration);
+    return Success();
+  };
+}
+
 ActionOutcome Failure(const std::string& error, bool retryable = true) {
   ActionOutcome o;
   o.error = error;
@@ -122,9 +136,7 @@ TEST_F(TriggerRunnerTest, EveryEventEndsInOneResultLine) {
 TEST_F(TriggerRunnerTest, AFailureIsReportedAndTheExitCodeIsOne) {
   action.script = [](const TriggerEvent& e, int, const std::atomic<bool>&) {
     if (e.Field("key") == "bad") return Failure("exited with 3");
-    ActionOutcome o;
-    o.succeeded = true;
-    return o;
+    return Success();
   };
   EXPECT_EQ(Run({Line("ok"), Line("bad")}), kExitFailure);
   EXPECT_EQ(Statuses(), (std::vector<std::string>{"failed", "succeeded"}));
@@ -143,9 +155,7 @@ TEST_F(TriggerRunnerTest, RetriesUntilAnAttemptSucceeds) {
   options.retry_delay = milliseconds(1);
   action.script = [](const TriggerEvent&, int attempt, const std::atomic<bool>&) {
     if (attempt < 3) return Failure("flaky");
-    ActionOutcome o;
-    o.succeeded = true;
-    return o;
+    return Success();
   };
   EXPECT_EQ(Run({Line("a")}), kExitSuccess);
   ASSERT_EQ(results.size(), 1u);
@@ -223,12 +233,7 @@ TEST_F(TriggerRunnerTest, ABacklogWaitsInTheInputNotInMemory) {
     FakeAction& action_;
     std::atomic<size_t>& most_ahead_;
   } source(read, action, most_ahead);
-  action.script = [](const TriggerEvent&, int, const std::atomic<bool>&) {
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-    ActionOutcome o;
-    o.succeeded = true;
-    return o;
-  };
+  action.script = SucceedsAfter(std::chrono::microseconds(200));
   EXPECT_EQ(Run({}, &source), kExitSuccess);
   EXPECT_EQ(results.size(), 3000u);
   EXPECT_LE(most_ahead.load(), 1024u + 2);  // the queue bound, plus the one in hand
@@ -345,12 +350,7 @@ TEST_F(TriggerRunnerTest, AnInterruptStopsRunningActionsAfterTheGraceAndCancelsT
 
 TEST_F(TriggerRunnerTest, ActionsThatFinishWithinTheGraceSucceed) {
   options.grace = std::chrono::seconds(30);
-  action.script = [](const TriggerEvent&, int, const std::atomic<bool>&) {
-    std::this_thread::sleep_for(milliseconds(20));
-    ActionOutcome o;
-    o.succeeded = true;
-    return o;
-  };
+  action.script = SucceedsAfter(milliseconds(20));
   InterruptingSource source({Line("a")}, action, interrupted);
   EXPECT_EQ(Run({}, &source), kExitInterrupted);
   EXPECT_EQ(Statuses(), (std::vector<std::string>{"succeeded"}));
@@ -358,12 +358,7 @@ TEST_F(TriggerRunnerTest, ActionsThatFinishWithinTheGraceSucceed) {
 
 TEST_F(TriggerRunnerTest, EventsStillInThePipeAtASignalEndInCancelledLines) {
   options.grace = std::chrono::seconds(30);
-  action.script = [](const TriggerEvent&, int, const std::atomic<bool>&) {
-    std::this_thread::sleep_for(milliseconds(20));
-    ActionOutcome o;
-    o.succeeded = true;
-    return o;
-  };
+  action.script = SucceedsAfter(milliseconds(20));
   InterruptingSource source({Line("a")}, action, interrupted, {Line("b"), Line("c"), Line("d.tmp")}, /*ends=*/true);
   auto glob = Glob::Parse("*.tmp");
   options.exclude.push_back(std::move(glob).value());
