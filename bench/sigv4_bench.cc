@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "lib/sigv4.h"
-#include "lib/time_format.h"
+#include "sluice/aws/sigv4.h"
+#include "sluice/util/time_format.h"
 
 namespace sluice {
 namespace {

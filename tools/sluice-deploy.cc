@@ -1,20 +1,20 @@
 // sluice-deploy: rolls a new image (or task definition) out to an ECS service, waits until the
 // rollout completes, and rolls back when it does not. Argument parsing here; the work is in
-// lib/deploy.h.
+// sluice/deploy/deploy.h.
 #include <signal.h>
 
 #include <cstdlib>
 
-#include "lib/deploy.h"
-#include "lib/duration.h"
-#include "lib/exit_codes.h"
-#include "lib/file_read.h"
-#include "lib/interrupt.h"
-#include "lib/json_lines.h"
-#include "lib/logging.h"
-#include "lib/run_task_flags.h"
-#include "lib/task_definition_edit.h"
-#include "lib/tool_main.h"
+#include "sluice/cli/json_lines.h"
+#include "sluice/cli/tool_main.h"
+#include "sluice/deploy/deploy.h"
+#include "sluice/deploy/task_definition_edit.h"
+#include "sluice/ecs/run_task_flags.h"
+#include "sluice/os/file_read.h"
+#include "sluice/os/interrupt.h"
+#include "sluice/util/duration.h"
+#include "sluice/util/exit_codes.h"
+#include "sluice/util/logging.h"
 
 namespace sluice {
 namespace {

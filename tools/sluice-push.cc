@@ -1,7 +1,7 @@
 // sluice-push: pushes a container image from an OCI layout, an oci-archive or a docker-archive
 // (docker save) to ECR or any OCI registry, without a Docker daemon, and prints one JSON line
-// naming what it pushed. Argument parsing here; the work is in lib/image_push.h and
-// lib/registry_connect.h.
+// naming what it pushed. Argument parsing here; the work is in sluice/push/image_push.h and
+// sluice/push/registry_connect.h.
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,18 +12,18 @@
 #include <iostream>
 #include <thread>
 
-#include "lib/compressed_digest_cache.h"
-#include "lib/environment.h"
-#include "lib/exit_codes.h"
-#include "lib/image_push.h"
-#include "lib/image_reference.h"
-#include "lib/image_source.h"
-#include "lib/interrupt.h"
-#include "lib/json_lines.h"
-#include "lib/logging.h"
-#include "lib/push_progress.h"
-#include "lib/registry_connect.h"
-#include "lib/tool_main.h"
+#include "sluice/cli/json_lines.h"
+#include "sluice/cli/tool_main.h"
+#include "sluice/image/compressed_digest_cache.h"
+#include "sluice/image/image_source.h"
+#include "sluice/oci/image_reference.h"
+#include "sluice/os/interrupt.h"
+#include "sluice/push/image_push.h"
+#include "sluice/push/push_progress.h"
+#include "sluice/push/registry_connect.h"
+#include "sluice/util/environment.h"
+#include "sluice/util/exit_codes.h"
+#include "sluice/util/logging.h"
 
 namespace sluice {
 namespace {

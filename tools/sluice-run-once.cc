@@ -1,18 +1,18 @@
 // sluice-run-once: runs one ECS/Fargate task to completion, streams its CloudWatch logs to
 // stderr, prints one JSON result line and exits with the task's exit code. --local runs the same
-// job as a local process. Argument parsing here; the work is in lib/run_once.h.
+// job as a local process. Argument parsing here; the work is in sluice/run_once/run_once.h.
 #include <signal.h>
 
 #include <thread>
 
-#include "lib/duration.h"
-#include "lib/exit_codes.h"
-#include "lib/interrupt.h"
-#include "lib/json_lines.h"
-#include "lib/logging.h"
-#include "lib/run_once.h"
-#include "lib/run_task_flags.h"
-#include "lib/tool_main.h"
+#include "sluice/cli/json_lines.h"
+#include "sluice/cli/tool_main.h"
+#include "sluice/ecs/run_task_flags.h"
+#include "sluice/os/interrupt.h"
+#include "sluice/run_once/run_once.h"
+#include "sluice/util/duration.h"
+#include "sluice/util/exit_codes.h"
+#include "sluice/util/logging.h"
 
 namespace sluice {
 namespace {

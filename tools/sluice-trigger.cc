@@ -1,21 +1,21 @@
 // sluice-trigger: runs an action for each event read from stdin (sluice-watch's JSON Lines, or S3
 // Event Notifications), a local command or an ECS task, and writes one result line per event.
-// Argument parsing here; the work is in lib/trigger_runner.h and the actions it runs.
+// Argument parsing here; the work is in sluice/trigger/trigger_runner.h and the actions it runs.
 #include <signal.h>
 #include <unistd.h>
 
 #include <random>
 
-#include "lib/duration.h"
-#include "lib/ecs_task_action.h"
-#include "lib/exec_action.h"
-#include "lib/exit_codes.h"
-#include "lib/interrupt.h"
-#include "lib/json_lines.h"
-#include "lib/logging.h"
-#include "lib/run_task_flags.h"
-#include "lib/tool_main.h"
-#include "lib/trigger_runner.h"
+#include "sluice/cli/json_lines.h"
+#include "sluice/cli/tool_main.h"
+#include "sluice/ecs/run_task_flags.h"
+#include "sluice/os/interrupt.h"
+#include "sluice/trigger/ecs_task_action.h"
+#include "sluice/trigger/exec_action.h"
+#include "sluice/trigger/trigger_runner.h"
+#include "sluice/util/duration.h"
+#include "sluice/util/exit_codes.h"
+#include "sluice/util/logging.h"
 
 namespace sluice {
 namespace {

@@ -1,18 +1,18 @@
 // sluice-watch: emits a JSON line for each new, changed or deleted S3 object. Argument parsing
-// here; the work is in lib/watch_loop.h and lib/s3_watcher.h.
+// here; the work is in sluice/watch/watch_loop.h and sluice/watch/s3_watcher.h.
 #include <signal.h>
 
-#include "lib/duration.h"
-#include "lib/exit_codes.h"
-#include "lib/interrupt.h"
-#include "lib/json_lines.h"
-#include "lib/logging.h"
-#include "lib/tool_main.h"
+#include "sluice/cli/json_lines.h"
+#include "sluice/cli/tool_main.h"
+#include "sluice/os/interrupt.h"
+#include "sluice/util/duration.h"
+#include "sluice/util/exit_codes.h"
+#include "sluice/util/logging.h"
 #include <algorithm>
 
-#include "lib/sqs_watch.h"
-#include "lib/watch_loop.h"
-#include "lib/watchers.h"
+#include "sluice/watch/sqs_watch.h"
+#include "sluice/watch/watch_loop.h"
+#include "sluice/watch/watchers.h"
 
 namespace sluice {
 namespace {

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "lib/client_context.h"
-#include "lib/sts_client.h"
+#include "sluice/aws/client_context.h"
+#include "sluice/services/sts_client.h"
 #include "tests/support/peers.h"
 
 namespace sluice {

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "lib/task_definition_edit.h"
+#include "sluice/deploy/task_definition_edit.h"
 #include "tests/support/ecs_moto.h"
 #include "tests/support/fake_ecs.h"
 #include "tests/support/peers.h"

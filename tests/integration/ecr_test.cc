@@ -5,8 +5,8 @@
 
 #include <cctype>
 
-#include "lib/ecr_client.h"
-#include "lib/time_format.h"
+#include "sluice/services/ecr_client.h"
+#include "sluice/util/time_format.h"
 #include "tests/support/peers.h"
 
 namespace sluice {

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/ecr_client.h"
+#include "sluice/services/ecr_client.h"
 #include "tests/support/child_process.h"
 #include "tests/support/ecs_moto.h"
 #include "tests/support/examples.h"

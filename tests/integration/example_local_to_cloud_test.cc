@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "lib/s3_client.h"
+#include "sluice/services/s3_client.h"
 #include "tests/support/ecs_moto.h"
 #include "tests/support/examples.h"
 #include "tests/support/peers.h"

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "lib/s3_client.h"
+#include "sluice/services/s3_client.h"
 #include "tests/support/ecs_moto.h"
 #include "tests/support/examples.h"
 #include "tests/support/peers.h"

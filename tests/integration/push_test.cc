@@ -18,8 +18,8 @@
 #include <set>
 #include <thread>
 
-#include "lib/crypto.h"
-#include "lib/ecr_client.h"
+#include "sluice/services/ecr_client.h"
+#include "sluice/util/crypto.h"
 #include "tests/support/loopback_http_server.h"
 #include "tests/support/peers.h"
 #include "tests/support/test_image.h"

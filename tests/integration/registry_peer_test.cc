@@ -2,8 +2,8 @@
 // Basic auth when configured, and answers the OCI distribution API's version check.
 #include <gtest/gtest.h>
 
-#include "lib/crypto.h"
-#include "lib/http.h"
+#include "sluice/net/http.h"
+#include "sluice/util/crypto.h"
 #include "tests/support/peers.h"
 
 namespace sluice {

@@ -7,11 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "lib/client_context.h"
-#include "lib/ecs_client.h"
-#include "lib/s3_client.h"
-#include "lib/sqs_client.h"
-#include "lib/sts_client.h"
+#include "sluice/aws/client_context.h"
+#include "sluice/services/ecs_client.h"
+#include "sluice/services/s3_client.h"
+#include "sluice/services/sqs_client.h"
+#include "sluice/services/sts_client.h"
 #include "tests/support/loopback_http_server.h"
 #include "tests/support/peers.h"
 

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "lib/command_dispatch.h"
+#include "sluice/cli/command_dispatch.h"
 #include "tests/support/tool_run.h"
 
 namespace sluice {

@@ -9,8 +9,8 @@
 #include <sstream>
 #include <thread>
 
-#include "lib/s3_client.h"
-#include "lib/sqs_client.h"
+#include "sluice/services/s3_client.h"
+#include "sluice/services/sqs_client.h"
 #include "tests/support/peers.h"
 
 namespace sluice {

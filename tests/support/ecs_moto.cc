@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "lib/json_protocol.h"
+#include "sluice/aws/json_protocol.h"
 
 namespace sluice::testing {
 

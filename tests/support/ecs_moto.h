@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/ecs_client.h"
+#include "sluice/services/ecs_client.h"
 #include "tests/support/peers.h"
 
 namespace sluice::testing {

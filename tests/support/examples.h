@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "lib/credentials.h"
+#include "sluice/aws/credentials/credentials.h"
 #include "tests/support/peers.h"
 
 namespace sluice::testing {

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/clock.h"
-#include "lib/time_format.h"
+#include "sluice/util/clock.h"
+#include "sluice/util/time_format.h"
 
 namespace sluice::testing {
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "lib/credentials.h"
-#include "lib/http.h"
+#include "sluice/aws/credentials/credentials.h"
+#include "sluice/net/http.h"
 
 namespace sluice::testing {
 namespace {

@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/client_context.h"
-#include "lib/environment.h"
+#include "sluice/aws/client_context.h"
+#include "sluice/util/environment.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/loopback_http_server.h"
 

@@ -18,7 +18,7 @@
 #include <mutex>
 #include <vector>
 
-#include "lib/http.h"
+#include "sluice/net/http.h"
 
 namespace sluice::testing {
 

@@ -33,7 +33,7 @@
 #include <thread>
 #include <vector>
 
-#include "lib/http.h"
+#include "sluice/net/http.h"
 
 namespace sluice::testing {
 

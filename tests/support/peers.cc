@@ -5,8 +5,8 @@
 
 #include <cstdio>
 
-#include "lib/query_protocol.h"
-#include "lib/service_client.h"
+#include "sluice/aws/query_protocol.h"
+#include "sluice/aws/service_client.h"
 
 namespace sluice::testing {
 namespace {

@@ -14,9 +14,9 @@
 #include <memory>
 #include <string>
 
-#include "lib/client_context.h"
-#include "lib/credentials.h"
-#include "lib/environment.h"
+#include "sluice/aws/client_context.h"
+#include "sluice/aws/credentials/credentials.h"
+#include "sluice/util/environment.h"
 #include "tests/support/child_process.h"
 
 namespace sluice::testing {

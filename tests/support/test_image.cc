@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "lib/crypto.h"
+#include "sluice/util/crypto.h"
 
 namespace sluice::testing {
 namespace {

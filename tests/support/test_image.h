@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/result.h"
+#include "sluice/util/result.h"
 
 namespace sluice::testing {
 

@@ -1,0 +1,148 @@
+#include "sluice/ecs/run_task_flags.h"
+
+#include "sluice/ecs/ecs_task_definition.h"
+
+namespace sluice {
+
+void AddRunTaskFlags(CLI::App& app, RunTaskFlags& flags, const std::string& started_by) {
+  flags.started_by = started_by;
+  app.add_option("--cluster", flags.cluster, "ECS cluster to run tasks in");
+  app.add_option("--task-definition", flags.task_definition, "FAMILY, FAMILY:REVISION or ARN");
+  app.add_option("--container", flags.container,
+                 "the container --env and the command apply to (default: the only one)");
+  // One value per occurrence: otherwise a repeatable option swallows the positionals after it.
+  app.add_option("--subnet", flags.subnets, "awsvpc subnet (repeatable or comma-separated)")
+      ->allow_extra_args(false);
+  app.add_option("--security-group", flags.security_groups,
+                 "awsvpc security group (repeatable or comma-separated)")
+      ->allow_extra_args(false);
+  app.add_flag("--assign-public-ip", flags.assign_public_ip,
+               "give the task a public IP (Fargate in a public subnet without NAT)");
+  app.add_option("--launch-type", flags.launch_type, "FARGATE, EC2 or EXTERNAL");
+  app.add_option("--capacity-provider", flags.capacity_providers,
+                 "NAME[:WEIGHT[:BASE]], e.g. FARGATE_SPOT (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--platform-version", flags.platform_version, "Fargate platform version");
+  app.add_option("--tag", flags.tags, "KEY=VALUE tag on each task (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--started-by", flags.started_by,
+                 "the task's startedBy (default " + started_by + ", at most 36 characters)");
+}
+
+Result<std::pair<std::string, std::string>> ParseNameValue(const std::string& flag,
+                                                           const std::string& text) {
+  size_t eq = text.find('=');
+  if (eq == 0 || eq == std::string::npos) {
+    return Error::InvalidArgument(flag + " " + text + ": expected NAME=VALUE");
+  }
+  return std::pair{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+std::vector<std::string> SplitCommaLists(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      std::string part =
+          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// NAME[:WEIGHT[:BASE]]
+Result<CapacityProviderItem> ParseCapacityProvider(const std::string& item) {
+  CapacityProviderItem provider;
+  size_t colon = item.find(':');
+  provider.name = item.substr(0, colon);
+  auto bad = Error::InvalidArgument("--capacity-provider " + item +
+                                    ": expected NAME[:WEIGHT[:BASE]] with whole numbers");
+  if (provider.name.empty()) return bad;
+  if (colon == std::string::npos) return provider;
+  std::string rest = item.substr(colon + 1);
+  size_t second = rest.find(':');
+  try {
+    size_t used = 0;
+    std::string weight = rest.substr(0, second);
+    provider.weight = std::stoi(weight, &used);
+    if (used != weight.size() || provider.weight < 0) return bad;
+    if (second != std::string::npos) {
+      std::string base = rest.substr(second + 1);
+      provider.base = std::stoi(base, &used);
+      if (used != base.size() || provider.base < 0) return bad;
+    }
+  } catch (const std::exception&) {
+    return bad;
+  }
+  return provider;
+}
+
+}  // namespace
+
+Result<RunTaskRequest> BuildRunTaskRequest(const RunTaskFlags& flags) {
+  if (flags.cluster.empty() || flags.task_definition.empty()) {
+    return Error::InvalidArgument("an ECS task needs both --cluster and --task-definition");
+  }
+  if (!flags.launch_type.empty() && !flags.capacity_providers.empty()) {
+    return Error::InvalidArgument("--launch-type and --capacity-provider exclude each other");
+  }
+  if (!flags.launch_type.empty() && flags.launch_type != "FARGATE" && flags.launch_type != "EC2" &&
+      flags.launch_type != "EXTERNAL") {
+    return Error::InvalidArgument("--launch-type must be FARGATE, EC2 or EXTERNAL");
+  }
+  if (flags.started_by.size() > 36) {
+    return Error::InvalidArgument("--started-by: at most 36 characters");
+  }
+  RunTaskRequest r;
+  r.cluster = flags.cluster;
+  r.task_definition = flags.task_definition;
+  r.launch_type = flags.launch_type;
+  for (const std::string& item : SplitCommaLists(flags.capacity_providers)) {
+    auto provider = ParseCapacityProvider(item);
+    if (!provider.ok()) return provider.error();
+    r.capacity_providers.push_back(*provider);
+  }
+  r.platform_version = flags.platform_version;
+  r.subnets = SplitCommaLists(flags.subnets);
+  r.security_groups = SplitCommaLists(flags.security_groups);
+  if (flags.assign_public_ip) r.assign_public_ip = true;
+  for (const std::string& tag : flags.tags) {
+    auto pair = ParseNameValue("--tag", tag);
+    if (!pair.ok()) return pair.error();
+    r.tags.push_back(*pair);
+  }
+  r.started_by = flags.started_by;
+  return r;
+}
+
+Result<EcsTaskTarget> ResolveEcsTaskTarget(EcsClient& ecs, const RunTaskFlags& flags,
+                                           bool needs_container) {
+  Status cluster = ecs.CheckCluster(flags.cluster);
+  if (!cluster.ok()) return cluster.error();
+  auto definition = ecs.DescribeTaskDefinition(flags.task_definition);
+  if (!definition.ok()) {
+    Error error = definition.error();
+    if (error.code == "ClientException") {
+      error.message = "no task definition " + flags.task_definition + " (" + error.message +
+                      "); check --task-definition and --region";
+    }
+    return error;
+  }
+  EcsTaskTarget target;
+  target.definition = std::move(definition).value();
+  target.essential = EssentialContainers(target.definition);
+  if (needs_container || !flags.container.empty()) {
+    auto container = ChooseContainer(target.definition, flags.container, flags.task_definition);
+    if (!container.ok()) return container.error();
+    target.container = *container;
+  }
+  return target;
+}
+
+}  // namespace sluice

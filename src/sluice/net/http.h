@@ -1,0 +1,112 @@
+// The HTTP layer's data types and its one interface, HttpClient::Send. Signing, retries and
+// tracing wrap a client as layers; the libcurl implementation lives in curl_http_client.cc and
+// tests replace it with a recording fake or a loopback server.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/util/result.h"
+
+namespace sluice {
+
+struct HttpHeader {
+  std::string name;
+  std::string value;
+};
+using HttpHeaders = std::vector<HttpHeader>;
+
+// Case-insensitive header lookup; the first match wins.
+const std::string* FindHeader(const HttpHeaders& headers, std::string_view name);
+// Replaces every header of that name (case-insensitively) with one new value.
+void SetHeader(HttpHeaders& headers, std::string_view name, std::string value);
+void RemoveHeader(HttpHeaders& headers, std::string_view name);
+
+// A request body read in pieces, with its length known up front so the request carries a
+// Content-Length (registries and S3 need one). Rewind() lets a retry send it again.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  virtual uint64_t size() const = 0;
+  // Reads up to `n` bytes; returns 0 only at the end.
+  virtual Result<size_t> Read(char* buffer, size_t n) = 0;
+  virtual Status Rewind() = 0;
+};
+
+// Body sources for a file on disk (streamed, never loaded whole) and for a callback.
+// FileBody opens the file at once and fails at its end if the file grew meanwhile.
+Result<std::shared_ptr<BodySource>> FileBody(const std::string& path);
+// Bytes [offset, offset + size) of a file: a blob inside a tar archive (sluice/image/tar_reader.h)
+// or a whole file. Checked to exist and be long enough now, but opened only at the first Read, so an
+// image's many pending blob uploads do not each hold a file descriptor. Bytes past the range may
+// change freely; the range itself ending early is an error.
+Result<std::shared_ptr<BodySource>> FileRangeBody(const std::string& path, uint64_t offset,
+                                                  uint64_t size);
+// Bytes held in memory (a synthesized manifest, test data), handing out at most `chunk` bytes a
+// Read (tests use small chunks to stand for short reads).
+std::shared_ptr<BodySource> StringBody(std::string bytes, size_t chunk = SIZE_MAX);
+std::shared_ptr<BodySource> CallbackBody(uint64_t size,
+                                         std::function<Result<size_t>(char*, size_t)> read,
+                                         std::function<Status()> rewind);
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string endpoint;  // scheme://host[:port], no path: "https://s3.us-east-1.amazonaws.com"
+  std::string path = "/";  // as sent on the wire: already percent-encoded
+  std::string query;       // as sent on the wire, without '?': already percent-encoded
+  HttpHeaders headers;     // include "host": it is signed
+  std::string body;        // used when body_source is null
+  std::shared_ptr<BodySource> body_source;
+
+  // When set, a 2xx response's body is handed here in chunks instead of being kept in
+  // HttpResponse::body (for downloads). Returning false aborts the transfer. Error bodies are
+  // always kept so they can be parsed.
+  std::function<bool(std::string_view chunk)> on_body;
+
+  std::string Url() const;  // endpoint + path + ('?' + query)
+  uint64_t BodySize() const { return body_source ? body_source->size() : body.size(); }
+};
+
+struct HttpResponse {
+  int status = 0;
+  HttpHeaders headers;
+  std::string body;
+
+  const std::string* Header(std::string_view name) const { return FindHeader(headers, name); }
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Sends one request. An HTTP error status is a successful Send (the caller interprets it);
+  // an Error means no complete response arrived (network, timeout, aborted body).
+  // Thread-safe: may be called from several threads at once.
+  virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+struct HttpClientOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  // Abort a transfer when no byte moves for this long (a dead peer mid-response).
+  std::chrono::milliseconds idle_timeout{60000};
+  // Whole-request limit; zero means none (long polls and big uploads set their own pace).
+  std::chrono::milliseconds total_timeout{0};
+  std::string ca_bundle;  // AWS_CA_BUNDLE / ca_bundle: a PEM file replacing the system store
+  bool verify_tls = true;
+  size_t max_idle_connections = 16;  // idle keep-alive connections kept per client
+  // Asked a few times a second while a transfer runs: true aborts it (Error::Interrupted), so
+  // a 20 s long poll does not hold up Ctrl-C. Unset for tools that must still call AWS after a
+  // signal (StopTask).
+  std::function<bool()> abort_when;
+};
+
+// The libcurl client: connections are kept alive and reused across calls and threads; proxies
+// come from the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) as libcurl reads them.
+std::unique_ptr<HttpClient> MakeCurlHttpClient(const HttpClientOptions& options);
+
+}  // namespace sluice

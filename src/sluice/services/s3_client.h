@@ -1,0 +1,97 @@
+// S3 over REST-XML: the object calls the tools build on. Addressing follows the SDKs:
+// virtual-hosted style (bucket.s3.region.amazonaws.com) on AWS, path style (endpoint/bucket/key)
+// for custom endpoints, bucket names with dots, or the profile's s3.addressing_style = path.
+// Keys are encoded once and signed exactly as sent (see sigv4.h). Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/aws/service_client.h"
+#include "sluice/util/clock.h"
+#include "sluice/util/result.h"
+
+namespace sluice {
+
+struct S3Object {
+  std::string key;
+  std::string etag;  // with its quotes removed
+  uint64_t size = 0;
+  SystemTime last_modified;
+  std::string version_id;  // when the bucket is versioned and the call returns it
+  std::string storage_class;
+};
+
+struct HeadObjectResult {
+  bool not_modified = false;  // 304: If-None-Match matched; `object` holds only what was sent
+  S3Object object;
+};
+
+struct ListObjectsPage {
+  std::vector<S3Object> objects;
+  std::vector<std::string> common_prefixes;
+  std::string next_continuation_token;  // empty on the last page
+};
+
+struct ListObjectsParams {
+  std::string prefix;
+  std::string delimiter;
+  std::string continuation_token;
+  std::string start_after;
+  int max_keys = 0;  // 0: the service default (1,000)
+};
+
+// Where an S3 request for bucket/key goes (pure; for tests).
+struct S3Address {
+  std::string endpoint;  // scheme://host[:port]
+  std::string path;      // encoded once
+};
+S3Address AddressS3(const ResolvedEndpoint& endpoint, std::string_view bucket, std::string_view key, bool force_path_style);
+
+// Parses a ListObjectsV2 response body (pure; for tests). Keys are URL-decoded when the
+// response says EncodingType=url.
+Result<ListObjectsPage> ParseListObjectsV2(std::string_view xml);
+
+class S3Client {
+ public:
+  static Result<std::unique_ptr<S3Client>> Make(std::shared_ptr<const ClientContext> context);
+
+  Status CreateBucket(const std::string& bucket);
+  // Uploads a body held in memory (its SHA-256 is signed).
+  Result<S3Object> PutObject(const std::string& bucket, const std::string& key, std::string body,
+                             const std::string& content_type = "");
+  // Streams a body from a source of known length (signed as UNSIGNED-PAYLOAD; TLS protects it).
+  Result<S3Object> PutObject(const std::string& bucket, const std::string& key,
+                             std::shared_ptr<BodySource> body, const std::string& content_type = "");
+  Result<std::string> GetObject(const std::string& bucket, const std::string& key);
+  // Streams the object's bytes to `sink`; returns its metadata.
+  Result<S3Object> GetObject(const std::string& bucket, const std::string& key,
+                             std::function<bool(std::string_view)> sink);
+  // HEAD with an optional If-None-Match ETag: a 304 costs the least when nothing changed.
+  Result<HeadObjectResult> HeadObject(const std::string& bucket, const std::string& key,
+                                      const std::string& if_none_match = "");
+  Result<ListObjectsPage> ListObjectsV2(const std::string& bucket, const ListObjectsParams& params);
+  // Every object under a prefix, following continuation tokens.
+  Result<std::vector<S3Object>> ListAllObjects(const std::string& bucket, const std::string& prefix);
+  Status DeleteObject(const std::string& bucket, const std::string& key);
+  // Whether the bucket exists and may be read: a HEAD on a missing object cannot tell a missing
+  // bucket from a missing key (neither has a body), this can.
+  Status HeadBucket(const std::string& bucket);
+  // Sends every object-created and object-removed event of the bucket to an SQS queue.
+  Status NotifyQueue(const std::string& bucket, const std::string& queue_arn);
+
+  ServiceClient& service() { return *client_; }
+
+ private:
+  explicit S3Client(std::shared_ptr<ServiceClient> client, bool force_path_style)
+      : client_(std::move(client)), force_path_style_(force_path_style) {}
+  HttpRequest Request(std::string method, std::string_view bucket, std::string_view key) const;
+
+  std::shared_ptr<ServiceClient> client_;
+  bool force_path_style_;
+};
+
+}  // namespace sluice

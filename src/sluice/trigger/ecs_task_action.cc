@@ -1,0 +1,133 @@
+#include "sluice/trigger/ecs_task_action.h"
+
+#include <thread>
+
+#include "sluice/net/retry_policy.h"
+#include "sluice/util/crypto.h"
+#include "sluice/util/duration.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::chrono::milliseconds kStopCheck{100};
+
+class EcsTaskAction : public TriggerAction {
+ public:
+  EcsTaskAction(std::shared_ptr<EcsClient> ecs, EcsTaskActionOptions options)
+      : ecs_(std::move(ecs)), options_(std::move(options)) {}
+
+  std::string_view name() const override { return "ecs"; }
+
+  ActionOutcome Run(const TriggerEvent& event, int attempt,
+                    const std::atomic<bool>& stop) override {
+    RunTaskRequest request = options_.request;
+    if (!options_.env.empty() || !options_.command.empty()) {
+      ContainerOverride container{options_.container, std::nullopt, {}};
+      for (const auto& [name, t] : options_.env) {
+        auto value = t.Expand(event, attempt);
+        if (!value.ok()) return Failed(value.error().message, false);
+        container.environment.emplace_back(name, std::move(value).value());
+      }
+      if (!options_.command.empty()) {
+        container.command.emplace();
+        for (const EventTemplate& t : options_.command) {
+          auto arg = t.Expand(event, attempt);
+          if (!arg.ok()) return Failed(arg.error().message, false);
+          container.command->push_back(std::move(arg).value());
+        }
+      }
+      request.container_overrides.push_back(std::move(container));
+    }
+    request.client_token =
+        EventClientToken(request.cluster, request.task_definition, event, attempt);
+
+    auto started = ecs_->RunTask(request);
+    if (!started.ok()) {
+      return Failed(started.error().ToString(),
+                    ClassifyFailure(started.error()) != FailureClass::kNotRetryable);
+    }
+    if (started->tasks.empty()) {
+      // Capacity and placement failures pass: worth another attempt.
+      return Failed("RunTask started no task: " + DescribeFailures(started->failures), true);
+    }
+    ActionOutcome outcome;
+    outcome.task_arn = started->tasks.front().arn;
+    if (!options_.wait) {
+      outcome.succeeded = true;
+      return outcome;
+    }
+    return WaitForResult(std::move(outcome), stop);
+  }
+
+ private:
+  static ActionOutcome Failed(std::string error, bool retryable) {
+    ActionOutcome outcome;
+    outcome.error = std::move(error);
+    outcome.retryable = retryable;
+    return outcome;
+  }
+
+  ActionOutcome WaitForResult(ActionOutcome outcome, const std::atomic<bool>& stop) {
+    TaskWaitOptions wait;
+    wait.intervals = options_.intervals;
+    if (options_.timeout.count() > 0) {
+      wait.deadline = std::chrono::steady_clock::now() + options_.timeout;
+    }
+    wait.sleep = [&stop](std::chrono::milliseconds duration) {
+      auto until = std::chrono::steady_clock::now() + duration;
+      while (std::chrono::steady_clock::now() < until) {
+        if (stop.load()) return false;
+        std::this_thread::sleep_for(std::min(kStopCheck, duration));
+      }
+      return !stop.load();
+    };
+    const std::string& cluster = options_.request.cluster;
+    auto task = WaitForTaskStopped(*ecs_, cluster, outcome.task_arn, wait);
+    if (!task.ok()) {
+      const Error& error = task.error();
+      if (error.kind == ErrorKind::kInterrupted) {
+        outcome.stopped = true;
+        outcome.error = "interrupted while waiting; the task goes on running: " + outcome.task_arn;
+      } else if (error.kind == ErrorKind::kTimeout) {
+        Status stopped = ecs_->StopTask(cluster, outcome.task_arn,
+                                        "sluice-trigger: did not stop within --timeout " +
+                                            FormatDuration(options_.timeout));
+        outcome.exit_code = 124;
+        outcome.error = error.message + " after " + FormatDuration(options_.timeout) +
+                        (stopped.ok() ? "; stopped it" : "; StopTask failed: " +
+                                                             stopped.error().ToString());
+      } else {
+        outcome.error = error.ToString();
+      }
+      return outcome;
+    }
+    outcome.exit_code = TaskExitCode(*task, options_.essential);
+    if (!outcome.exit_code) {
+      outcome.error = "the task stopped before its containers ran: " + DescribeStop(*task);
+      return outcome;
+    }
+    outcome.succeeded = *outcome.exit_code == 0;
+    if (!outcome.succeeded) {
+      outcome.error = "the task's container exited with " + std::to_string(*outcome.exit_code);
+    }
+    return outcome;
+  }
+
+  std::shared_ptr<EcsClient> ecs_;
+  EcsTaskActionOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<TriggerAction> MakeEcsTaskAction(std::shared_ptr<EcsClient> ecs,
+                                                 EcsTaskActionOptions options) {
+  return std::make_unique<EcsTaskAction>(std::move(ecs), std::move(options));
+}
+
+std::string EventClientToken(const std::string& cluster, const std::string& task_definition,
+                             const TriggerEvent& event, int attempt) {
+  return Sha256Hex("sluice-trigger\n" + cluster + "\n" + task_definition + "\n" +
+                   event.Identity() + "\n" + std::to_string(attempt));
+}
+
+}  // namespace sluice

@@ -1,0 +1,390 @@
+#include "sluice/trigger/trigger_runner.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "sluice/util/exit_codes.h"
+#include "sluice/util/time_format.h"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How many event identities are remembered to recognise repeats: enough for any burst of
+// redeliveries, bounded for a pipeline that runs for months.
+constexpr size_t kRememberedEvents = 100000;
+constexpr std::chrono::milliseconds kInputWait{100};
+// After a signal, the input is read on until it ends, stays quiet this long, or for at most
+// kDrainMax (a source that goes on writing: it was not stopped) (see DrainInput).
+constexpr std::chrono::milliseconds kDrainQuiet{500};
+constexpr std::chrono::milliseconds kDrainMax{5000};
+// Events accepted but not yet begun, at most (about 1.2 KB each).
+constexpr size_t kMaxWaiting = 1024;
+
+struct Job {
+  TriggerEvent event;
+};
+
+struct Counts {
+  size_t succeeded = 0, failed = 0, skipped = 0, cancelled = 0, filtered = 0, bad_lines = 0;
+};
+
+class Runner {
+ public:
+  Runner(const TriggerOptions& options, TriggerAction& action, const TriggerDeps& deps)
+      : options_(options), action_(action), deps_(deps) {}
+
+  int Run() {
+    for (int i = 0; i < options_.max_parallel; ++i) workers_.emplace_back([this] { Work(); });
+    InputEnd end = ReadInput();
+    bool interrupted = end == InputEnd::kInterrupted;
+    if (interrupted || end == InputEnd::kOutputLost) {
+      CancelWaiting();
+      if (interrupted) DrainInput();
+      StopWorkersAfterGrace();
+    } else {
+      FlushDebounced();
+      {
+        std::lock_guard lock(mutex_);
+        closing_ = true;
+      }
+      wake_.notify_all();
+    }
+    for (std::thread& t : workers_) t.join();
+    LogSummary();
+    if (end == InputEnd::kOutputLost || output_lost_) {
+      deps_.log("stdout was closed: result lines were lost");
+      return kExitFailure;
+    }
+    if (interrupted) return kExitInterrupted;
+    if (end == InputEnd::kBadLine) return kExitDataError;
+    return counts_.failed > 0 ? kExitFailure : kExitSuccess;
+  }
+
+ private:
+  enum class InputEnd { kEnd, kBadLine, kInterrupted, kOutputLost };
+
+  // Reads until the end of input, a bad line with --strict, a signal or a closed stdout.
+  InputEnd ReadInput() {
+    std::string line;
+    while (true) {
+      if (output_lost_) return InputEnd::kOutputLost;
+      if (deps_.interrupted()) return InputEnd::kInterrupted;
+      auto status = deps_.input->Next(line, NextWait());
+      DispatchDueDebounced();
+      if (status == LineSource::Status::kEnd) return InputEnd::kEnd;
+      if (status == LineSource::Status::kIdle) continue;
+      ++line_number_;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
+      if (!Accept(line, line_number_)) return InputEnd::kBadLine;
+    }
+  }
+
+  // After a signal: what is already written to us (a backlog in the pipe, or what sluice-watch
+  // emits as it stops) are events their source has let go of (its state saved, their SQS
+  // messages deleted). Each gets a "cancelled" result line, so that none is lost without a
+  // trace and a later run can replay them. Reads until the input ends, or stays quiet for
+  // kDrainQuiet, or for kDrainMax at most (a source that is not stopping).
+  void DrainInput() {
+    std::string line;
+    const Clock::time_point give_up = Clock::now() + kDrainMax;
+    Clock::time_point last_line = Clock::now();
+    while (!output_lost_ && Clock::now() - last_line < kDrainQuiet && Clock::now() < give_up) {
+      auto status = deps_.input->Next(line, kInputWait);
+      if (status == LineSource::Status::kEnd) return;
+      if (status == LineSource::Status::kIdle) continue;
+      last_line = Clock::now();
+      ++line_number_;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto events = ParseTriggerLine(line, line_number_, deps_.now());
+      if (!events.ok()) {
+        std::lock_guard lock(mutex_);
+        ++counts_.bad_lines;
+        continue;
+      }
+      for (const TriggerEvent& event : *events) {
+        if (!Selected(event)) {
+          std::lock_guard lock(mutex_);
+          ++counts_.filtered;
+        } else if (remembered_.insert(event.Identity()).second) {
+          Finish(event, "cancelled", {}, 0, {}, {}, "not started: interrupted");
+        }
+      }
+    }
+  }
+
+  // Handles one line; false when --strict ends the run.
+  bool Accept(const std::string& line, size_t line_number) {
+    auto events = ParseTriggerLine(line, line_number, deps_.now());
+    if (!events.ok()) {
+      std::string what = line.size() > options_.max_line
+                             ? "line " + std::to_string(line_number) + ": too long"
+                             : "line " + std::to_string(line_number) + ": " + events.error().message;
+      deps_.log(what + (options_.strict ? "; stopping (--strict)" : "; skipped"));
+      std::lock_guard lock(mutex_);
+      ++counts_.bad_lines;
+      return !options_.strict;
+    }
+    for (TriggerEvent& event : *events) Admit(std::move(event));
+    return true;
+  }
+
+  void Admit(TriggerEvent event) {
+    if (!Selected(event)) {
+      std::lock_guard lock(mutex_);
+      ++counts_.filtered;
+      return;
+    }
+    std::string identity = event.Identity();
+    if (!remembered_.insert(identity).second) {
+      Finish(event, "skipped", {}, 0, {}, {},
+             "the same event (uri, version) was already handled in this run");
+      return;
+    }
+    remembered_order_.push_back(identity);
+    if (remembered_order_.size() > kRememberedEvents) {
+      remembered_.erase(remembered_order_.front());
+      remembered_order_.pop_front();
+    }
+    if (options_.debounce.count() == 0) return Enqueue(std::move(event));
+
+    std::string uri = event.uri();
+    auto pending = debounced_.find(uri);
+    if (pending == debounced_.end()) {
+      debounced_.emplace(uri, Debounced{std::move(event), Clock::now() + options_.debounce});
+      return;
+    }
+    Finish(pending->second.event, "skipped", {}, 0, {}, {},
+           "coalesced into the event on line " + std::to_string(event.line) + " (--debounce)");
+    pending->second.event = std::move(event);  // the window keeps its deadline: latency stays D
+  }
+
+  bool Selected(const TriggerEvent& event) const {
+    auto kind = ParseChangeKind(event.kind());
+    if (!kind || std::find(options_.events.begin(), options_.events.end(), *kind) ==
+                     options_.events.end()) {
+      return false;
+    }
+    std::string name = event.Field("key").value_or(event.uri());
+    auto matches = [&](const Glob& g) { return g.Matches(name); };
+    if (!options_.include.empty() &&
+        std::none_of(options_.include.begin(), options_.include.end(), matches)) {
+      return false;
+    }
+    return std::none_of(options_.exclude.begin(), options_.exclude.end(), matches);
+  }
+
+  // How long the reader may wait for input: until the next debounce window closes.
+  std::chrono::milliseconds NextWait() const {
+    auto wait = kInputWait;
+    for (const auto& [uri, pending] : debounced_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(pending.due - Clock::now());
+      wait = std::clamp(left, std::chrono::milliseconds(0), wait);
+    }
+    return wait;
+  }
+
+  void DispatchDueDebounced() {
+    auto now = Clock::now();
+    for (auto it = debounced_.begin(); it != debounced_.end();) {
+      if (it->second.due > now) {
+        ++it;
+        continue;
+      }
+      Enqueue(std::move(it->second.event));
+      it = debounced_.erase(it);
+    }
+  }
+
+  // At the end of input nothing more can be coalesced: run what waits now.
+  void FlushDebounced() {
+    for (auto& [uri, pending] : debounced_) Enqueue(std::move(pending.event));
+    debounced_.clear();
+  }
+
+  // Back-pressure: with this many events waiting, stop reading until a worker takes one, so a
+  // large backlog into a slow action waits in the pipe (and upstream), not in memory.
+  void Enqueue(TriggerEvent event) {
+    {
+      std::unique_lock lock(mutex_);
+      while (queue_.size() >= kMaxWaiting && !draining_) {
+        taken_.wait_for(lock, kInputWait);
+        if (deps_.interrupted()) break;  // CancelWaiting will answer for it
+      }
+      queue_.push_back({std::move(event)});
+    }
+    wake_.notify_one();
+  }
+
+  void Work() {
+    while (true) {
+      Job job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        if (queue_.empty()) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+        taken_.notify_one();
+        ++running_;
+      }
+      RunJob(job);
+      {
+        std::lock_guard lock(mutex_);
+        --running_;
+      }
+      idle_.notify_all();
+    }
+  }
+
+  void RunJob(const Job& job) {
+    SystemTime started = deps_.now();
+    auto started_steady = Clock::now();
+    ActionOutcome outcome;
+    int attempt = 0;
+    while (true) {
+      ++attempt;
+      outcome = action_.Run(job.event, attempt, stop_);
+      if (outcome.succeeded || !outcome.retryable || outcome.stopped || attempt > options_.retries) {
+        break;
+      }
+      std::chrono::milliseconds delay = RetryBackoff(attempt, options_.retry_delay,
+                                                     options_.max_retry_delay, deps_.random01());
+      deps_.log("line " + std::to_string(job.event.line) + ": " + job.event.uri() + ": attempt " +
+                std::to_string(attempt) + " failed (" + outcome.error + "); retrying in " +
+                std::to_string(delay.count()) + "ms");
+      std::unique_lock lock(mutex_);
+      if (drain_.wait_for(lock, delay, [&] { return draining_; })) {
+        outcome.error += "; not retried: interrupted";
+        break;
+      }
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - started_steady).count();
+    if (!outcome.succeeded) {
+      deps_.log("line " + std::to_string(job.event.line) + ": " + job.event.uri() + ": " +
+                outcome.error);
+    }
+    Finish(job.event, outcome.succeeded ? "succeeded" : "failed", outcome, attempt, started,
+           seconds, outcome.error);
+  }
+
+  // Writes the result line of `event` and counts it.
+  void Finish(const TriggerEvent& event, const std::string& status, const ActionOutcome& outcome,
+              int attempts, std::optional<SystemTime> started, std::optional<double> seconds,
+              const std::string& error) {
+    nlohmann::json result = {{"event", event.fields},
+                             {"line", event.line},
+                             {"action", action_.name()},
+                             {"status", status},
+                             {"exit_code", nullptr},
+                             {"attempts", attempts}};
+    if (outcome.exit_code) result["exit_code"] = *outcome.exit_code;
+    if (!outcome.task_arn.empty()) result["task_arn"] = outcome.task_arn;
+    if (started) {
+      result["started_at"] = FormatIso8601(*started);
+      result["finished_at"] = FormatIso8601(deps_.now());
+    }
+    if (seconds) result["seconds"] = *seconds;
+    if (!error.empty()) result["error"] = error;
+    std::lock_guard lock(mutex_);
+    if (status == "succeeded") ++counts_.succeeded;
+    if (status == "failed") ++counts_.failed;
+    if (status == "skipped") ++counts_.skipped;
+    if (status == "cancelled") ++counts_.cancelled;
+    if (!deps_.emit(result)) output_lost_ = true;
+  }
+
+  // After an interrupt: everything not begun gets a "cancelled" line.
+  void CancelWaiting() {
+    std::deque<Job> waiting;
+    {
+      std::lock_guard lock(mutex_);
+      waiting.swap(queue_);
+      closing_ = true;
+      draining_ = true;
+    }
+    wake_.notify_all();
+    drain_.notify_all();
+    for (auto& [uri, pending] : debounced_) waiting.push_back({std::move(pending.event)});
+    debounced_.clear();
+    for (const Job& job : waiting) {
+      Finish(job.event, "cancelled", {}, 0, {}, {}, "not started: interrupted");
+    }
+  }
+
+  void StopWorkersAfterGrace() {
+    std::unique_lock lock(mutex_);
+    if (running_ > 0) {
+      deps_.log("interrupted: waiting up to " + std::to_string(options_.grace.count() / 1000) +
+                "s for " + std::to_string(running_) + " running action(s); again to quit at once");
+    }
+    if (!idle_.wait_for(lock, options_.grace, [&] { return running_ == 0; })) {
+      deps_.log("grace period over: stopping " + std::to_string(running_) + " running action(s)");
+      stop_ = true;
+    }
+  }
+
+  void LogSummary() {
+    std::lock_guard lock(mutex_);
+    size_t total = counts_.succeeded + counts_.failed + counts_.skipped + counts_.cancelled;
+    std::string line = std::to_string(total) + " event(s): " + std::to_string(counts_.succeeded) +
+                       " succeeded, " + std::to_string(counts_.failed) + " failed";
+    if (counts_.skipped) line += ", " + std::to_string(counts_.skipped) + " skipped";
+    if (counts_.cancelled) line += ", " + std::to_string(counts_.cancelled) + " cancelled";
+    if (counts_.filtered) line += "; " + std::to_string(counts_.filtered) + " filtered out";
+    if (counts_.bad_lines) line += "; " + std::to_string(counts_.bad_lines) + " bad line(s)";
+    deps_.log(line);
+  }
+
+  struct Debounced {
+    TriggerEvent event;
+    Clock::time_point due;
+  };
+
+  const TriggerOptions& options_;
+  TriggerAction& action_;
+  const TriggerDeps& deps_;
+
+  // Reader-thread only.
+  std::set<std::string> remembered_;
+  std::deque<std::string> remembered_order_;
+  std::map<std::string, Debounced> debounced_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;   // idle workers: a job, or the end of jobs
+  std::condition_variable drain_;  // workers waiting to retry: interrupted
+  std::condition_variable taken_;  // the reader, held back: a worker took a job
+  std::condition_variable idle_;  // the reader: a worker finished
+  std::deque<Job> queue_;
+  size_t line_number_ = 0;  // input lines read so far
+  bool closing_ = false;   // no more jobs will come
+  bool draining_ = false;  // interrupted: no more retries
+  int running_ = 0;
+  Counts counts_;
+  std::atomic<bool> output_lost_{false};
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace
+
+std::chrono::milliseconds RetryBackoff(int attempt, std::chrono::milliseconds base,
+                                       std::chrono::milliseconds cap, double random01) {
+  double ceiling = static_cast<double>(base.count());
+  for (int i = 1; i < attempt && ceiling < static_cast<double>(cap.count()); ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, static_cast<double>(cap.count()));
+  return std::chrono::milliseconds(static_cast<int64_t>(random01 * ceiling));
+}
+
+int RunTrigger(const TriggerOptions& options, TriggerAction& action, const TriggerDeps& deps) {
+  Runner runner(options, action, deps);
+  return runner.Run();
+}
+
+}  // namespace sluice

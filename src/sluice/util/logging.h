@@ -1,0 +1,33 @@
+// Human-readable output on stderr: progress, warnings and the --verbose trace. Machine-readable
+// output (JSON Lines) goes to stdout and never through here. Trace lines pass through redaction
+// first so that secrets never reach a terminal or a CI log.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sluice/net/http.h"
+
+namespace sluice {
+
+void SetVerbose(bool verbose);
+bool Verbose();
+
+// Writes one line to stderr ("sluice: " is not prepended; callers name their tool). Thread-safe:
+// lines from several threads never interleave.
+void LogLine(std::string_view line);
+// Writes when --verbose is on.
+void TraceLine(std::string_view line);
+
+// Redaction (pure): the value of a header that carries a secret (Authorization,
+// X-Amz-Security-Token, registry tokens, cookies) becomes "<redacted>"; so do the values of
+// secret-bearing fields in JSON, XML and form bodies (SecretAccessKey, SessionToken, Token,
+// password, ...) and X-Amz-Signature / X-Amz-Security-Token / X-Amz-Credential in query strings.
+std::string RedactHeaderValue(std::string_view name, std::string_view value);
+std::string RedactText(std::string_view text);
+
+// Traces a request or response (start line, headers, body up to a limit) when verbose.
+void TraceRequest(const HttpRequest& request);
+void TraceResponse(const HttpRequest& request, const HttpResponse& response, double seconds);
+
+}  // namespace sluice

@@ -1,0 +1,178 @@
+#include "sluice/watch/watch_loop.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "sluice/net/retry_policy.h"
+#include "sluice/util/duration.h"
+#include "sluice/util/exit_codes.h"
+#include "sluice/watch/watch_state.h"
+
+namespace sluice {
+namespace {
+
+struct TargetState {
+  std::unique_ptr<Watcher> watcher;
+  std::optional<Snapshot> last;  // nullopt until the first successful poll (or from --state)
+  bool failing = false;          // the last poll failed (logged once, not every interval)
+};
+
+// Polls every target, at most `max_parallel` at once; results[i] belongs to targets[i].
+std::vector<Result<Snapshot>> PollAll(std::vector<TargetState>& targets, int max_parallel) {
+  std::vector<std::optional<Result<Snapshot>>> slots(targets.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < targets.size(); i = next++) slots[i] = targets[i].watcher->Poll();
+  };
+  size_t threads = std::min<size_t>(targets.size(), std::max(1, max_parallel));
+  if (threads <= 1) {
+    work();
+  } else {
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) pool.emplace_back(work);
+    for (auto& thread : pool) thread.join();
+  }
+  std::vector<Result<Snapshot>> results;
+  results.reserve(slots.size());
+  for (auto& slot : slots) results.push_back(std::move(*slot));
+  return results;
+}
+
+// A failure no retry will fix: the bucket is gone, access is denied, the request is wrong.
+bool IsFatal(const Error& e) {
+  if (e.kind == ErrorKind::kCredentials || e.kind == ErrorKind::kConfig ||
+      e.kind == ErrorKind::kInvalidArgument) {
+    return true;
+  }
+  if (e.kind != ErrorKind::kService) return false;
+  return e.code == "NoSuchBucket" || e.code == "AccessDenied" || e.code == "InvalidAccessKeyId" ||
+         e.code == "SignatureDoesNotMatch" || e.code == "AllAccessDisabled" ||
+         e.code == "PermanentRedirect" || e.http_status == 301 || e.http_status == 403;
+}
+
+}  // namespace
+
+bool KeySelected(const WatchOptions& options, std::string_view key) {
+  if (!options.include.empty() &&
+      std::none_of(options.include.begin(), options.include.end(),
+                   [&](const Glob& g) { return g.Matches(key); })) {
+    return false;
+  }
+  return std::none_of(options.exclude.begin(), options.exclude.end(),
+                      [&](const Glob& g) { return g.Matches(key); });
+}
+
+int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> watchers,
+             const WatchDeps& deps) {
+  WatchState state;
+  if (!options.state_path.empty()) {
+    auto loaded = WatchState::Load(options.state_path);
+    if (!loaded.ok()) {
+      deps.log(loaded.error().ToString());
+      return kExitFailure;
+    }
+    state = std::move(loaded).value();
+  }
+
+  std::vector<TargetState> targets;
+  std::map<std::string, Status> checked;  // by CheckScope()
+  for (auto& watcher : watchers) {
+    std::string scope = watcher->CheckScope();
+    auto known = scope.empty() ? checked.end() : checked.find(scope);
+    Status check = known != checked.end() ? known->second : watcher->Check();
+    if (!scope.empty()) checked.emplace(scope, check);
+    if (Status s = check; !s.ok()) {
+      deps.log("cannot watch " + watcher->target().uri + ": " + s.error().ToString());
+      return kExitFailure;
+    }
+    TargetState t;
+    if (const Snapshot* saved = state.Find(watcher->target().uri)) t.last = *saved;
+    t.watcher = std::move(watcher);
+    targets.push_back(std::move(t));
+  }
+
+  // --timeout counts from the start, and again from each event: it ends a quiet watch.
+  auto last_activity = deps.clock->Now();
+  bool first_pass = true;
+  while (true) {
+    auto results = PollAll(targets, options.max_parallel);
+    bool emitted_any = false;
+    bool state_changed = false;
+    SystemTime now = deps.clock->Now();
+    for (size_t i = 0; i < targets.size(); ++i) {
+      TargetState& t = targets[i];
+      const WatchTarget& target = t.watcher->target();
+      Result<Snapshot>& result = results[i];
+      if (!result.ok()) {
+        // A signal abandoned this poll: keep the last snapshot; the loop ends below.
+        if (result.error().kind == ErrorKind::kInterrupted) continue;
+        if (IsFatal(result.error())) {
+          deps.log("cannot watch " + target.uri + ": " + result.error().ToString());
+          if (!options.state_path.empty()) (void)state.Save(options.state_path);
+          return kExitFailure;
+        }
+        // Transient (5xx, throttling, network) after the client's own retries: keep the last
+        // snapshot and try again next interval.
+        if (!t.failing) {
+          deps.log("warning: polling " + target.uri + " failed (" + result.error().ToString() +
+                   "); retrying every interval");
+        }
+        t.failing = true;
+        continue;
+      }
+      if (t.failing) deps.log(target.uri + ": polling works again");
+      t.failing = false;
+
+      std::vector<Change> changes;
+      if (t.last) {
+        changes = DiffSnapshots(*t.last, *result);
+      } else if (options.initial) {
+        for (const auto& [key, version] : *result) changes.push_back({ChangeKind::kExists, key, version});
+      }
+      for (const Change& change : changes) {
+        bool wanted = change.kind == ChangeKind::kExists ||
+                      std::find(options.events.begin(), options.events.end(), change.kind) !=
+                          options.events.end();
+        if (!wanted || !KeySelected(options, change.key)) continue;
+        WatchEvent event{change.kind,   target.ObjectUri(change.key), target.bucket, change.key,
+                         change.object, std::string(t.watcher->source()), now};
+        if (!deps.emit(ToJson(event))) return kExitSuccess;  // the reader went away
+        emitted_any = true;
+        last_activity = now;
+        if (options.once) break;
+      }
+      if (!t.last || !changes.empty()) state_changed = true;
+      t.last = std::move(*result);
+      state.Set(target.uri, *t.last);
+      if (options.once && emitted_any) break;
+    }
+    if (!options.state_path.empty() && (state_changed || first_pass)) {
+      if (Status s = state.Save(options.state_path); !s.ok()) {
+        deps.log("cannot save the state: " + s.error().ToString());
+        return kExitFailure;
+      }
+    }
+    if (first_pass) {
+      // Says when the baseline is taken: changes from now on are events (scripts and tests
+      // wait for this line before they change anything).
+      deps.log("watching " + std::to_string(targets.size()) + " target" +
+               (targets.size() == 1 ? "" : "s") + ", every " + FormatDuration(options.interval));
+    }
+    first_pass = false;
+    if (options.once && emitted_any) return kExitSuccess;
+    if (deps.interrupted()) return kExitInterrupted;
+
+    auto wait = options.interval;
+    if (options.timeout.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          last_activity + options.timeout - deps.clock->Now());
+      if (left.count() <= 0) return kExitTimeout;
+      wait = std::min(wait, left);
+    }
+    if (!deps.sleep(wait)) return kExitInterrupted;
+  }
+}
+
+}  // namespace sluice

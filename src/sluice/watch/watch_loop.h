@@ -1,0 +1,56 @@
+// The watch loop of sluice-watch: polls every watcher each interval (several at once, over the
+// shared connections), diffs each new snapshot against the last one, writes the changes as
+// events, and keeps the --state file in step. Events are written before the state that
+// records them is saved, so a crash can repeat an event but never lose one.
+//
+// Exit codes: 0 after the first event with --once (or when stdout closes), 124 when --timeout
+// passes without an event (counted from the start and from each event), 130 on SIGINT/SIGTERM (state saved), 1 when a target cannot be
+// watched at all (missing bucket, access denied) or the state file cannot be used.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/event/watch_event.h"
+#include "sluice/util/clock.h"
+#include "sluice/util/glob.h"
+#include "sluice/watch/s3_watcher.h"
+
+namespace sluice {
+
+struct WatchOptions {
+  std::chrono::milliseconds interval{10000};
+  bool once = false;
+  std::chrono::milliseconds timeout{0};  // exit 124 after this long without an event; 0: never
+  bool initial = false;                  // first emit `exists` for what is there
+  std::vector<ChangeKind> events = {ChangeKind::kCreated, ChangeKind::kUpdated,
+                                    ChangeKind::kDeleted};
+  std::vector<Glob> include;  // empty: every key
+  std::vector<Glob> exclude;
+  std::string state_path;     // empty: no state file
+  int max_parallel = 16;      // polls in flight at once
+};
+
+struct WatchDeps {
+  Clock* clock = nullptr;
+  // Writes one event line; false when the reader has gone (stdout closed).
+  std::function<bool(const nlohmann::json&)> emit;
+  // Sleeps up to the duration; false when interrupted (SIGINT/SIGTERM).
+  std::function<bool(std::chrono::milliseconds)> sleep;
+  std::function<bool()> interrupted;
+  std::function<void(const std::string&)> log;  // one human-readable line to stderr
+};
+
+// Runs until --once, --timeout, an interrupt, or a fatal error; returns the exit code.
+int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> watchers,
+             const WatchDeps& deps);
+
+// Whether an event for `key` passes --include/--exclude (pure).
+bool KeySelected(const WatchOptions& options, std::string_view key);
+
+}  // namespace sluice

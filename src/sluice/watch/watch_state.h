@@ -1,0 +1,57 @@
+// The --state file of sluice-watch: what was last seen of each watched object, so that after a
+// restart changes made while the watcher was down are emitted once, and nothing already emitted
+// is emitted again. Saved atomically (write a temporary file beside it, fsync, rename, fsync the
+// directory), so a crash or kill -9 leaves either the old state or the new one, never a torn
+// file.
+//
+// Format (JSON, versioned so it can grow):
+//   {"version": 1, "targets": {"s3://bucket/prefix/": {"key": {"etag": "...", "size": 1,
+//    "last_modified": "2026-11-23T10:00:00Z", "version_id": "..."}, ...}, ...}}
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "sluice/util/clock.h"
+#include "sluice/util/result.h"
+
+namespace sluice {
+
+// What identifies one version of an object: a change in any field is an update (a rewrite with
+// identical bytes keeps the ETag but moves Last-Modified, and the version id in versioned
+// buckets).
+struct ObjectVersion {
+  std::string etag;
+  uint64_t size = 0;
+  SystemTime last_modified{};
+  std::string version_id;
+
+  bool operator==(const ObjectVersion&) const = default;
+};
+
+// key (or file path) -> what was seen.
+using Snapshot = std::map<std::string, ObjectVersion>;
+
+class WatchState {
+ public:
+  // A missing file is an empty state; an unreadable or malformed one is an Error::Config naming
+  // the file (never silently discarded: that would emit everything again).
+  static Result<WatchState> Load(const std::string& path);
+  // Serialises and replaces the file atomically.
+  Status Save(const std::string& path) const;
+
+  // Pure, for tests.
+  static Result<WatchState> Parse(std::string_view json, const std::string& path_for_errors);
+  std::string Serialize() const;
+
+  // nullptr when the target was never seen.
+  const Snapshot* Find(const std::string& target) const;
+  void Set(const std::string& target, Snapshot snapshot);
+
+ private:
+  std::map<std::string, Snapshot> targets_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,331 @@
+// RegistryClient against a scripted registry (FakeHttpClient), for what docker-registry cannot
+// show: ECR's protocol quirks (PATCH answered 201, relative Location headers carrying the upload
+// state in the query, zero-byte blobs), its error codes (NAME_UNKNOWN, an immutable tag), a
+// token that expires mid-push, throttling, an upload failing midway, and Bearer challenges.
+#include "sluice/registry/registry_client.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "sluice/util/crypto.h"
+#include "tests/support/fake_http_client.h"
+
+namespace sluice {
+namespace {
+
+using testing::FakeHttpClient;
+
+// An ECR-like registry: Basic auth with "AWS:token-<generation>", relative Locations with a
+// state query, 201 for PATCH. Knobs make it expire tokens, throttle, fail or refuse.
+class ScriptedRegistry {
+ public:
+  ScriptedRegistry() {
+    http_ = std::make_shared<FakeHttpClient>([this](const HttpRequest& r) { return Handle(r); });
+  }
+
+  RegistryClient Client(bool basic_up_front = true) {
+    RegistryClientOptions options;
+    options.http = http_;
+    options.endpoint = "https://123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    options.host = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    options.repository = "team/app";
+    options.basic_up_front = basic_up_front;
+    options.credentials = [this]() -> Result<std::optional<RegistryCredentials>> {
+      int n = ++credential_calls;
+      return std::optional<RegistryCredentials>(
+          RegistryCredentials{"AWS", "token-" + std::to_string(n), ""});
+    };
+    options.retry = std::make_shared<RetryPolicy>(RetryOptions{.max_attempts = 3},
+                                                  [] { return 0.0; });
+    options.sleep = [this](std::chrono::milliseconds) { ++sleeps; };
+    return RegistryClient(std::move(options));
+  }
+
+  std::vector<HttpRequest> Requests() const { return http_->requests(); }
+
+  // Knobs.
+  int accept_generation = 1;            // the token generation the registry accepts
+  int expire_after = -1;                // after this many accepted requests, only the next generation works
+  int throttle_heads = 0;               // answer this many HEADs with 429 first
+  int fail_patches = 0;                 // answer this many PATCHes with 500 first
+  std::string post_error_code;          // answer POST with 404 and this code
+  std::string manifest_error;           // answer manifest PUTs with 400 TAG_INVALID and this message
+  std::atomic<int> credential_calls{0};
+  std::atomic<int> sleeps{0};
+
+ private:
+  Result<HttpResponse> Handle(const HttpRequest& r) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string* auth = FindHeader(r.headers, "authorization");
+    std::string expected = "Basic " + Base64Encode("AWS:token-" + std::to_string(accept_generation));
+    if (auth == nullptr || *auth != expected) {
+      return HttpResponse{401, {{"WWW-Authenticate", "Basic realm=\"https://ecr\",service=\"ecr.amazonaws.com\""}},
+                          R"({"errors":[{"code":"DENIED","message":"Your authorization token has expired."}]})"};
+    }
+    if (expire_after >= 0 && ++accepted_ > expire_after) {
+      ++accept_generation;  // the old token stops working; the next one works
+      expire_after = -1;
+      return HttpResponse{401, {{"WWW-Authenticate", "Basic realm=\"https://ecr\""}}, ""};
+    }
+    if (r.method == "HEAD") {
+      if (throttle_heads > 0) {
+        --throttle_heads;
+        return HttpResponse{429, {}, ""};
+      }
+      return HttpResponse{stored_.count(r.path) ? 200 : 404, {}, ""};
+    }
+    if (r.method == "POST") {
+      if (!post_error_code.empty()) {
+        return HttpResponse{404, {}, R"({"errors":[{"code":")" + post_error_code +
+                                         R"(","message":"The repository with name 'team/app' does not exist"}]})"};
+      }
+      ++sessions_;
+      return HttpResponse{202, {{"Location", "/v2/team/app/blobs/uploads/u" + std::to_string(sessions_) + "?_state=s1"}}, ""};
+    }
+    if (r.method == "PATCH") {
+      if (fail_patches > 0) {
+        --fail_patches;
+        return HttpResponse{500, {}, R"({"errors":[{"code":"UNKNOWN","message":"boom"}]})"};
+      }
+      patched_ += r.body;
+      return HttpResponse{201, {{"Location", r.path + "?_state=s2"}}, ""};
+    }
+    if (r.method == "PUT" && r.path.find("/blobs/uploads/") != std::string::npos) {
+      size_t d = r.query.find("digest=");
+      std::string digest = UriDecodeForTest(r.query.substr(d + 7));
+      stored_.insert("/v2/team/app/blobs/" + digest);
+      return HttpResponse{201, {{"Docker-Content-Digest", digest}}, ""};
+    }
+    if (r.method == "PUT" && r.path.find("/manifests/") != std::string::npos) {
+      if (!manifest_error.empty()) {
+        return HttpResponse{400, {}, R"({"errors":[{"code":"TAG_INVALID","message":")" + manifest_error + R"("}]})"};
+      }
+      return HttpResponse{201, {{"Docker-Content-Digest", DigestOf(r.body)}}, ""};
+    }
+    return HttpResponse{405, {}, ""};
+  }
+  static std::string UriDecodeForTest(std::string s) {
+    size_t p = s.find("%3A");
+    if (p != std::string::npos) s.replace(p, 3, ":");
+    return s;
+  }
+
+  std::shared_ptr<FakeHttpClient> http_;
+  std::mutex mutex_;
+  std::set<std::string> stored_;
+  int sessions_ = 0;
+  int accepted_ = 0;
+  std::string patched_;
+};
+
+Descriptor Blob(const std::string& bytes) {
+  return {"application/octet-stream", DigestOf(bytes), bytes.size()};
+}
+
+BodyOpener BodyOf(const std::string& bytes, int* opens = nullptr) {
+  return [bytes, opens]() -> Result<std::shared_ptr<BodySource>> {
+    if (opens != nullptr) ++*opens;
+    return StringBody(bytes);
+  };
+}
+
+TEST(RegistryClientTest, FollowsRelativeLocationsWithStateQueriesAndAcceptsPatch201) {
+  ScriptedRegistry registry;
+  RegistryClient client = registry.Client();
+  std::string bytes = "layer bytes";
+  ASSERT_TRUE(client.PutBlob(Blob(bytes), BodyOf(bytes), nullptr).ok());
+
+  auto requests = registry.Requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].path, "/v2/team/app/blobs/uploads/");
+  EXPECT_EQ(requests[1].method, "PATCH");
+  EXPECT_EQ(requests[1].path, "/v2/team/app/blobs/uploads/u1");
+  EXPECT_EQ(requests[1].query, "_state=s1");
+  EXPECT_EQ(requests[1].body, bytes);
+  EXPECT_EQ(requests[1].endpoint, "https://123456789012.dkr.ecr.us-east-1.amazonaws.com");
+  EXPECT_EQ(requests[2].method, "PUT");
+  EXPECT_EQ(requests[2].query, "_state=s2&digest=" + std::string("sha256%3A") + Sha256Hex(bytes));
+  EXPECT_TRUE(requests[2].body.empty());
+  EXPECT_EQ(registry.credential_calls, 1);
+  auto has = client.HasBlob(Blob(bytes));
+  ASSERT_TRUE(has.ok());
+  EXPECT_TRUE(*has);
+}
+
+TEST(RegistryClientTest, ZeroByteBlobIsCommittedWithoutAPatch) {
+  ScriptedRegistry registry;
+  RegistryClient client = registry.Client();
+  ASSERT_TRUE(client.PutBlob(Blob(""), BodyOf(""), nullptr).ok());
+  auto requests = registry.Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[1].method, "PUT");
+  EXPECT_EQ(requests[1].query, "_state=s1&digest=sha256%3A" + Sha256Hex(""));
+}
+
+TEST(RegistryClientTest, MissingRepositorySaysToCreateIt) {
+  ScriptedRegistry registry;
+  registry.post_error_code = "NAME_UNKNOWN";
+  RegistryClient client = registry.Client();
+  Status put = client.PutBlob(Blob("x"), BodyOf("x"), nullptr);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().code, "NAME_UNKNOWN");
+  EXPECT_NE(put.error().ToString().find("--create-repository"), std::string::npos)
+      << put.error().ToString();
+}
+
+TEST(RegistryClientTest, ImmutableTagRefusalIsExplained) {
+  ScriptedRegistry registry;
+  registry.manifest_error =
+      "The image tag 'v1' already exists in the 'team/app' repository and cannot be overwritten "
+      "because the repository is immutable.";
+  RegistryClient client = registry.Client();
+  auto put = client.PutManifest("v1", "application/vnd.oci.image.manifest.v1+json", "{}");
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().code, "TAG_INVALID");
+  EXPECT_NE(put.error().ToString().find("push a new tag"), std::string::npos)
+      << put.error().ToString();
+}
+
+TEST(RegistryClientTest, TokenThatExpiresMidPushIsRenewedOnceAndTheRequestRetried) {
+  ScriptedRegistry registry;
+  registry.expire_after = 2;  // POST and PATCH pass, the PUT meets an expired token
+  RegistryClient client = registry.Client();
+  std::string bytes = "some layer";
+  int opens = 0;
+  ASSERT_TRUE(client.PutBlob(Blob(bytes), BodyOf(bytes, &opens), nullptr).ok());
+  EXPECT_EQ(registry.credential_calls, 2);
+  auto has = client.HasBlob(Blob(bytes));
+  ASSERT_TRUE(has.ok());
+  EXPECT_TRUE(*has);
+  EXPECT_EQ(registry.credential_calls, 2);  // the renewed token keeps working
+}
+
+TEST(RegistryClientTest, CredentialsRefusedAfterRenewalAreAnErrorNotALoop) {
+  ScriptedRegistry registry;
+  registry.accept_generation = 99;  // no token the client can get is accepted
+  RegistryClient client = registry.Client();
+  auto has = client.HasBlob(Blob("x"));
+  ASSERT_FALSE(has.ok());
+  EXPECT_EQ(has.error().http_status, 401);
+  EXPECT_LE(registry.credential_calls, 2);
+  EXPECT_LE(registry.Requests().size(), 2u);
+}
+
+TEST(RegistryClientTest, ThrottledRequestsAreRetriedWithBackoff) {
+  ScriptedRegistry registry;
+  registry.throttle_heads = 2;
+  RegistryClient client = registry.Client();
+  auto has = client.HasBlob(Blob("x"));
+  ASSERT_TRUE(has.ok()) << has.error().ToString();
+  EXPECT_FALSE(*has);
+  EXPECT_EQ(registry.sleeps, 2);
+  EXPECT_EQ(registry.Requests().size(), 3u);
+}
+
+TEST(RegistryClientTest, UploadFailingMidwayStartsANewSession) {
+  ScriptedRegistry registry;
+  registry.fail_patches = 1;
+  RegistryClient client = registry.Client();
+  std::string bytes = "retry me";
+  int opens = 0;
+  ASSERT_TRUE(client.PutBlob(Blob(bytes), BodyOf(bytes, &opens), nullptr).ok());
+  EXPECT_EQ(opens, 2);
+  int posts = 0;
+  for (const auto& r : registry.Requests()) posts += r.method == "POST";
+  EXPECT_EQ(posts, 2);
+}
+
+TEST(RegistryClientTest, BodyThatFailsVerificationIsNotCommittedOrRetried) {
+  ScriptedRegistry registry;
+  RegistryClient client = registry.Client();
+  BodyOpener failing = []() -> Result<std::shared_ptr<BodySource>> {
+    return CallbackBody(
+        4, [](char*, size_t) -> Result<size_t> { return Error::InvalidArgument("does not match its digest"); },
+        [] { return Status::Ok(); });
+  };
+  Descriptor blob{"application/octet-stream", DigestOf("abcd"), 4};
+  Status put = client.PutBlob(blob, failing, nullptr);
+  ASSERT_FALSE(put.ok());
+  EXPECT_NE(put.error().message.find("does not match"), std::string::npos);
+  for (const auto& r : registry.Requests()) EXPECT_NE(r.method, "PUT");
+}
+
+TEST(RegistryClientTest, BearerChallengeFetchesATokenForPushScope) {
+  auto http = std::make_shared<FakeHttpClient>([](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.endpoint == "https://auth.example") {
+      if (r.path != "/token") return HttpResponse{404, {}, ""};
+      return HttpResponse{200, {}, R"({"token":"tok-1","expires_in":300})"};
+    }
+    const std::string* auth = FindHeader(r.headers, "authorization");
+    if (auth == nullptr || *auth != "Bearer tok-1") {
+      return HttpResponse{401,
+                          {{"WWW-Authenticate",
+                            R"(Bearer realm="https://auth.example/token",service="registry.example",scope="repository:team/app:pull")"}},
+                          ""};
+    }
+    return HttpResponse{404, {}, ""};
+  });
+  RegistryClientOptions options;
+  options.http = http;
+  options.endpoint = "https://registry.example";
+  options.host = "registry.example";
+  options.repository = "team/app";
+  options.credentials = []() -> Result<std::optional<RegistryCredentials>> {
+    return std::optional<RegistryCredentials>(RegistryCredentials{"u", "p", ""});
+  };
+  RegistryClient client(std::move(options));
+  auto has = client.HasBlob(Blob("x"));
+  ASSERT_TRUE(has.ok()) << has.error().ToString();
+  EXPECT_FALSE(*has);
+  auto requests = http->requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[1].endpoint, "https://auth.example");
+  EXPECT_NE(requests[1].query.find("scope=repository%3Ateam%2Fapp%3Apull%2Cpush"), std::string::npos)
+      << requests[1].query;
+  EXPECT_NE(requests[1].query.find("service=registry.example"), std::string::npos);
+}
+
+TEST(RegistryClientTest, AbsoluteLocationNamingTheImageHostStaysOnTheRegistryEndpoint) {
+  auto http = std::make_shared<FakeHttpClient>([](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.method == "POST") {
+      return HttpResponse{202, {{"Location", "https://registry.example/v2/team/app/blobs/uploads/abc"}}, ""};
+    }
+    if (r.method == "PATCH") {
+      return HttpResponse{202, {{"Location", "https://registry.example/v2/team/app/blobs/uploads/abc?s=2"}}, ""};
+    }
+    return HttpResponse{201, {}, ""};
+  });
+  RegistryClientOptions options;
+  options.http = http;
+  options.endpoint = "http://127.0.0.1:5000";  // --registry-endpoint
+  options.host = "registry.example";
+  options.repository = "team/app";
+  RegistryClient client(std::move(options));
+  ASSERT_TRUE(client.PutBlob(Blob("abc"), BodyOf("abc"), nullptr).ok());
+  for (const auto& r : http->requests()) {
+    EXPECT_EQ(r.endpoint, "http://127.0.0.1:5000") << r.method << " " << r.path;
+  }
+}
+
+TEST(RegistryClientTest, RegistryErrorBodiesBecomeOneLineErrors) {
+  HttpResponse response{403, {}, R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})"};
+  Error error = ParseRegistryError(response, "PutManifest", "team/app");
+  EXPECT_EQ(error.code, "DENIED");
+  EXPECT_EQ(error.http_status, 403);
+  std::string text = error.ToString();
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  EXPECT_NE(text.find("team/app"), std::string::npos) << text;
+
+  HttpResponse html{502, {}, "<html>\n<body>Bad gateway</body>\n</html>"};
+  Error gateway = ParseRegistryError(html, "HeadBlob", "team/app");
+  EXPECT_TRUE(gateway.retryable);
+  EXPECT_EQ(gateway.ToString().find('\n'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice
