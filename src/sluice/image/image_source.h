@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "sluice/net/http.h"
 #include "sluice/oci/image_reference.h"
 #include "sluice/oci/oci_types.h"
+#include "sluice/os/body_source.h"
 #include "sluice/util/result.h"
 
 namespace sluice {

@@ -12,8 +12,8 @@
 #include <functional>
 #include <string>
 
-#include "sluice/net/http.h"
 #include "sluice/oci/oci_types.h"
+#include "sluice/os/body_source.h"
 #include "sluice/util/result.h"
 
 namespace sluice {

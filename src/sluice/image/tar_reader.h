@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sluice/net/http.h"
+#include "sluice/os/body_source.h"
 #include "sluice/util/result.h"
 
 namespace sluice {
@@ -56,7 +56,7 @@ std::string NormalizeTarName(std::string_view name);
 Result<std::string> ReadTarMember(const TarIndex& index, const TarEntry& entry,
                                   uint64_t limit = 64 << 20);
 
-// FileRangeBody (sluice/net/http.h) gives a member's bytes as a request body:
+// FileRangeBody (sluice/os/body_source.h) gives a member's bytes as a request body:
 //   FileRangeBody(index.path(), entry.offset, entry.size)
 
 }  // namespace sluice

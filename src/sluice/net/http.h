@@ -1,6 +1,7 @@
 // The HTTP layer's data types and its one interface, HttpClient::Send. Signing, retries and
 // tracing wrap a client as layers; the libcurl implementation lives in curl_http_client.cc and
-// tests replace it with a recording fake or a loopback server.
+// tests replace it with a recording fake or a loopback server. Streamed request bodies are
+// BodySources (sluice/os/body_source.h).
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/os/body_source.h"
 #include "sluice/util/result.h"
 
 namespace sluice {
@@ -27,33 +29,6 @@ const std::string* FindHeader(const HttpHeaders& headers, std::string_view name)
 // Replaces every header of that name (case-insensitively) with one new value.
 void SetHeader(HttpHeaders& headers, std::string_view name, std::string value);
 void RemoveHeader(HttpHeaders& headers, std::string_view name);
-
-// A request body read in pieces, with its length known up front so the request carries a
-// Content-Length (registries and S3 need one). Rewind() lets a retry send it again.
-class BodySource {
- public:
-  virtual ~BodySource() = default;
-  virtual uint64_t size() const = 0;
-  // Reads up to `n` bytes; returns 0 only at the end.
-  virtual Result<size_t> Read(char* buffer, size_t n) = 0;
-  virtual Status Rewind() = 0;
-};
-
-// Body sources for a file on disk (streamed, never loaded whole) and for a callback.
-// FileBody opens the file at once and fails at its end if the file grew meanwhile.
-Result<std::shared_ptr<BodySource>> FileBody(const std::string& path);
-// Bytes [offset, offset + size) of a file: a blob inside a tar archive (sluice/image/tar_reader.h)
-// or a whole file. Checked to exist and be long enough now, but opened only at the first Read, so an
-// image's many pending blob uploads do not each hold a file descriptor. Bytes past the range may
-// change freely; the range itself ending early is an error.
-Result<std::shared_ptr<BodySource>> FileRangeBody(const std::string& path, uint64_t offset,
-                                                  uint64_t size);
-// Bytes held in memory (a synthesized manifest, test data), handing out at most `chunk` bytes a
-// Read (tests use small chunks to stand for short reads).
-std::shared_ptr<BodySource> StringBody(std::string bytes, size_t chunk = SIZE_MAX);
-std::shared_ptr<BodySource> CallbackBody(uint64_t size,
-                                         std::function<Result<size_t>(char*, size_t)> read,
-                                         std::function<Status()> rewind);
 
 struct HttpRequest {
   std::string method = "GET";
