@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sluice/net/http.h"
+#include "sluice/net/http_trace.h"
 #include "sluice/util/logging.h"
 
 namespace sluice {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "sluice/net/http_trace.h"
 #include "sluice/util/logging.h"
 #include "sluice/util/uri.h"
 

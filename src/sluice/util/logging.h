@@ -1,12 +1,11 @@
 // Human-readable output on stderr: progress, warnings and the --verbose trace. Machine-readable
 // output (JSON Lines) goes to stdout and never through here. Trace lines pass through redaction
-// first so that secrets never reach a terminal or a CI log.
+// first so that secrets never reach a terminal or a CI log; HTTP requests and responses are
+// traced by sluice/net/http_trace.h with the redaction here.
 #pragma once
 
 #include <string>
 #include <string_view>
-
-#include "sluice/net/http.h"
 
 namespace sluice {
 
@@ -25,9 +24,5 @@ void TraceLine(std::string_view line);
 // password, ...) and X-Amz-Signature / X-Amz-Security-Token / X-Amz-Credential in query strings.
 std::string RedactHeaderValue(std::string_view name, std::string_view value);
 std::string RedactText(std::string_view text);
-
-// Traces a request or response (start line, headers, body up to a limit) when verbose.
-void TraceRequest(const HttpRequest& request);
-void TraceResponse(const HttpRequest& request, const HttpResponse& response, double seconds);
 
 }  // namespace sluice
