@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/event/snapshot.h"
 #include "sluice/util/clock.h"
 #include "sluice/util/result.h"
-#include "sluice/watch/watch_state.h"
 
 namespace sluice {
 

@@ -14,25 +14,10 @@
 #include <string>
 #include <string_view>
 
-#include "sluice/util/clock.h"
+#include "sluice/event/snapshot.h"
 #include "sluice/util/result.h"
 
 namespace sluice {
-
-// What identifies one version of an object: a change in any field is an update (a rewrite with
-// identical bytes keeps the ETag but moves Last-Modified, and the version id in versioned
-// buckets).
-struct ObjectVersion {
-  std::string etag;
-  uint64_t size = 0;
-  SystemTime last_modified{};
-  std::string version_id;
-
-  bool operator==(const ObjectVersion&) const = default;
-};
-
-// key (or file path) -> what was seen.
-using Snapshot = std::map<std::string, ObjectVersion>;
 
 class WatchState {
  public:
