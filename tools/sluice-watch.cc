@@ -1,5 +1,5 @@
 // sluice-watch: emits a JSON line for each new, changed or deleted S3 object. Argument parsing
-// here; the work is in sluice/watch/watch_loop.h and sluice/watch/s3_watcher.h.
+// here; the work is in sluice/watch/ (watch_loop.h, watchers.h, sqs_watch.h).
 #include <signal.h>
 
 #include "sluice/cli/json_lines.h"

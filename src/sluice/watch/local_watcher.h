@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "sluice/watch/s3_watcher.h"
+#include "sluice/watch/watcher.h"
 
 namespace sluice {
 

@@ -5,7 +5,6 @@
 #include <map>
 #include <thread>
 
-#include "sluice/net/retry_policy.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/watch/watch_state.h"

@@ -19,7 +19,7 @@
 #include "sluice/event/watch_event.h"
 #include "sluice/util/clock.h"
 #include "sluice/util/glob.h"
-#include "sluice/watch/s3_watcher.h"
+#include "sluice/watch/watcher.h"
 
 namespace sluice {
 
