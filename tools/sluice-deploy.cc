@@ -12,6 +12,7 @@
 #include "sluice/ecs/run_task_flags.h"
 #include "sluice/os/file_read.h"
 #include "sluice/os/interrupt.h"
+#include "sluice/services/default_client_context.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/util/logging.h"

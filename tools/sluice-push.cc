@@ -21,6 +21,7 @@
 #include "sluice/push/image_push.h"
 #include "sluice/push/push_progress.h"
 #include "sluice/push/registry_connect.h"
+#include "sluice/services/default_client_context.h"
 #include "sluice/util/environment.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/util/logging.h"

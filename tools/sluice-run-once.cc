@@ -10,6 +10,7 @@
 #include "sluice/ecs/run_task_flags.h"
 #include "sluice/os/interrupt.h"
 #include "sluice/run_once/run_once.h"
+#include "sluice/services/default_client_context.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/util/logging.h"

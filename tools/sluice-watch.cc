@@ -10,6 +10,7 @@
 #include "sluice/util/logging.h"
 #include <algorithm>
 
+#include "sluice/services/default_client_context.h"
 #include "sluice/watch/sqs_watch.h"
 #include "sluice/watch/watch_loop.h"
 #include "sluice/watch/watchers.h"

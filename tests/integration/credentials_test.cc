@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "sluice/aws/client_context.h"
+#include "sluice/services/default_client_context.h"
 #include "sluice/services/sts_client.h"
 #include "tests/support/peers.h"
 

@@ -5,6 +5,7 @@
 
 #include <cctype>
 
+#include "sluice/services/default_client_context.h"
 #include "sluice/services/ecr_client.h"
 #include "sluice/util/time_format.h"
 #include "tests/support/peers.h"

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "sluice/aws/client_context.h"
+#include "sluice/services/default_client_context.h"
 #include "sluice/services/ecs_client.h"
 #include "sluice/services/s3_client.h"
 #include "sluice/services/sqs_client.h"

@@ -6,6 +6,7 @@
 
 #include "sluice/aws/credentials/credentials.h"
 #include "sluice/net/http.h"
+#include "sluice/services/default_client_context.h"
 
 namespace sluice::testing {
 namespace {

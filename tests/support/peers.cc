@@ -7,6 +7,7 @@
 
 #include "sluice/aws/query_protocol.h"
 #include "sluice/aws/service_client.h"
+#include "sluice/services/default_client_context.h"
 
 namespace sluice::testing {
 namespace {

@@ -4,7 +4,6 @@
 
 #include "sluice/aws/config/region.h"
 #include "sluice/aws/credentials/credentials_chain.h"
-#include "sluice/services/sts_client.h"
 
 namespace sluice {
 
@@ -27,7 +26,8 @@ Result<RetryOptions> ResolveRetryOptions(const Environment& env, const Profile* 
   return options;
 }
 
-Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptions& options) {
+Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptions& options,
+                                                               StsClientMaker make_sts) {
   auto context = std::make_shared<ClientContext>();
   context->env = options.env != nullptr ? options.env : &ProcessEnvironment();
   context->clock = options.clock != nullptr ? options.clock : &RealClock();
@@ -97,17 +97,16 @@ Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptio
       chain.http = MakeCurlHttpClient(metadata_options);
     }
     chain.clock = context->clock;
-    chain.make_sts = [weak](std::shared_ptr<CredentialsProvider> source,
-                            const std::string& region) -> std::unique_ptr<StsApi> {
+    chain.make_sts = [weak, make_sts = std::move(make_sts)](
+                         std::shared_ptr<CredentialsProvider> source,
+                         const std::string& region) -> std::unique_ptr<StsApi> {
       auto parent = weak.lock();
-      if (!parent) return nullptr;
+      if (!parent || !make_sts) return nullptr;
       auto sts_context = std::make_shared<ClientContext>(*parent);
       sts_context->region = region;
       sts_context->credentials =
           source ? source : StaticCredentials(Credentials{});  // unsigned calls ignore it
-      auto client = ServiceClient::Make(sts_context, kSts);
-      if (!client.ok()) return nullptr;
-      return std::make_unique<StsClient>(std::move(client).value());
+      return make_sts(std::move(sts_context));
     };
     context->credentials = CachingCredentials(MakeDefaultCredentialsChain(chain), context->clock);
   }

@@ -2,7 +2,9 @@
 // credential chain, one HTTP client (so connections are reused across services), one retry
 // policy (so the retry quota is shared), the signer and the clock-skew correction.
 // MakeClientContext resolves all of it from flags, the environment and the shared config files
-// the way the AWS CLI does. Thread-safe once built.
+// the way the AWS CLI does. Role credentials need an STS client, which is a service client one
+// layer up: the caller passes a maker for it, and sluice/services/default_client_context.h passes
+// StsClient's. Thread-safe once built.
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 
 #include "sluice/aws/config/shared_config.h"
 #include "sluice/aws/credentials/credentials.h"
+#include "sluice/aws/credentials/sts_api.h"
 #include "sluice/aws/sigv4.h"
 #include "sluice/net/http.h"
 #include "sluice/net/retry_policy.h"
@@ -55,7 +58,15 @@ struct ClientContext {
   }
 };
 
-Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptions& options);
+// Makes the STS client that role credentials (role_arn, web identity) call, over a copy of the
+// tool's context with the STS call's region and source credentials; null when it cannot.
+using StsClientMaker =
+    std::function<std::unique_ptr<StsApi>(std::shared_ptr<const ClientContext> sts_context)>;
+
+// With a null `make_sts`, role credentials fail with an error saying no STS client is available
+// (tests of this layer, and callers that pass their own credentials, need none).
+Result<std::shared_ptr<const ClientContext>> MakeClientContext(const ClientOptions& options,
+                                                               StsClientMaker make_sts);
 
 // The same context for another region, sharing everything else (credentials, HTTP connections,
 // retry quota, clock skew): ECR's registry host names its region, which may not be the tool's.

@@ -47,7 +47,7 @@ class ServiceClientTest : public ::testing::Test {
         RetryOptions{.max_attempts = max_attempts, .base_delay = std::chrono::milliseconds(100),
                      .max_backoff = std::chrono::milliseconds(1000)},
         [] { return 0.99; });
-    auto context = MakeClientContext(options);
+    auto context = MakeClientContext(options, /*make_sts=*/nullptr);
     EXPECT_TRUE(context.ok()) << context.error().ToString();
     auto client = ServiceClient::Make(std::move(context).value(), kEcs);
     EXPECT_TRUE(client.ok());
@@ -186,7 +186,7 @@ TEST_F(ServiceClientTest, CredentialErrorsStopTheCall) {
   options.clock = &clock_;
   options.http = http_;
   options.credentials = StaticCredentials({});
-  auto context = MakeClientContext(options);
+  auto context = MakeClientContext(options, /*make_sts=*/nullptr);
   ASSERT_TRUE(context.ok());
   auto client = ServiceClient::Make(*context, kEcs);
   ASSERT_TRUE(client.ok());

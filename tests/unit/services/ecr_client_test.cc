@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sluice/services/default_client_context.h"
 #include "sluice/util/crypto.h"
 #include "sluice/util/time_format.h"
 #include "tests/support/fake_http_client.h"

@@ -6,6 +6,7 @@
 
 #include "sluice/aws/json_protocol.h"
 #include "sluice/aws/service_client.h"
+#include "sluice/services/default_client_context.h"
 #include "sluice/services/s3_client.h"
 #include "sluice/util/time_format.h"
 #include "tests/support/fake_clock.h"
