@@ -9,7 +9,7 @@
 #include "sluice/cli/tool_main.h"
 #include "sluice/deploy/deploy.h"
 #include "sluice/deploy/task_definition_edit.h"
-#include "sluice/ecs/run_task_flags.h"
+#include "sluice/ecs/run_task_request.h"
 #include "sluice/os/file_read.h"
 #include "sluice/os/interrupt.h"
 #include "sluice/services/default_client_context.h"

@@ -6,8 +6,9 @@
 #include <thread>
 
 #include "sluice/cli/json_lines.h"
+#include "sluice/cli/run_task_flags.h"
 #include "sluice/cli/tool_main.h"
-#include "sluice/ecs/run_task_flags.h"
+#include "sluice/ecs/ecs_task_target.h"
 #include "sluice/os/interrupt.h"
 #include "sluice/run_once/run_once.h"
 #include "sluice/services/default_client_context.h"

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/ecs/ecs_task_target.h"
 #include "sluice/ecs/ecs_task_wait.h"
-#include "sluice/ecs/run_task_flags.h"
 #include "sluice/services/ecs_client.h"
 #include "sluice/services/ecs_types.h"
 #include "sluice/services/logs_client.h"

@@ -1,33 +1,6 @@
-#include "sluice/ecs/run_task_flags.h"
-
-#include "sluice/ecs/ecs_task_definition.h"
+#include "sluice/ecs/run_task_request.h"
 
 namespace sluice {
-
-void AddRunTaskFlags(CLI::App& app, RunTaskFlags& flags, const std::string& started_by) {
-  flags.started_by = started_by;
-  app.add_option("--cluster", flags.cluster, "ECS cluster to run tasks in");
-  app.add_option("--task-definition", flags.task_definition, "FAMILY, FAMILY:REVISION or ARN");
-  app.add_option("--container", flags.container,
-                 "the container --env and the command apply to (default: the only one)");
-  // One value per occurrence: otherwise a repeatable option swallows the positionals after it.
-  app.add_option("--subnet", flags.subnets, "awsvpc subnet (repeatable or comma-separated)")
-      ->allow_extra_args(false);
-  app.add_option("--security-group", flags.security_groups,
-                 "awsvpc security group (repeatable or comma-separated)")
-      ->allow_extra_args(false);
-  app.add_flag("--assign-public-ip", flags.assign_public_ip,
-               "give the task a public IP (Fargate in a public subnet without NAT)");
-  app.add_option("--launch-type", flags.launch_type, "FARGATE, EC2 or EXTERNAL");
-  app.add_option("--capacity-provider", flags.capacity_providers,
-                 "NAME[:WEIGHT[:BASE]], e.g. FARGATE_SPOT (repeatable)")
-      ->allow_extra_args(false);
-  app.add_option("--platform-version", flags.platform_version, "Fargate platform version");
-  app.add_option("--tag", flags.tags, "KEY=VALUE tag on each task (repeatable)")
-      ->allow_extra_args(false);
-  app.add_option("--started-by", flags.started_by,
-                 "the task's startedBy (default " + started_by + ", at most 36 characters)");
-}
 
 Result<std::pair<std::string, std::string>> ParseNameValue(const std::string& flag,
                                                            const std::string& text) {
@@ -119,30 +92,6 @@ Result<RunTaskRequest> BuildRunTaskRequest(const RunTaskFlags& flags) {
   }
   r.started_by = flags.started_by;
   return r;
-}
-
-Result<EcsTaskTarget> ResolveEcsTaskTarget(EcsClient& ecs, const RunTaskFlags& flags,
-                                           bool needs_container) {
-  Status cluster = ecs.CheckCluster(flags.cluster);
-  if (!cluster.ok()) return cluster.error();
-  auto definition = ecs.DescribeTaskDefinition(flags.task_definition);
-  if (!definition.ok()) {
-    Error error = definition.error();
-    if (error.code == "ClientException") {
-      error.message = "no task definition " + flags.task_definition + " (" + error.message +
-                      "); check --task-definition and --region";
-    }
-    return error;
-  }
-  EcsTaskTarget target;
-  target.definition = std::move(definition).value();
-  target.essential = EssentialContainers(target.definition);
-  if (needs_container || !flags.container.empty()) {
-    auto container = ChooseContainer(target.definition, flags.container, flags.task_definition);
-    if (!container.ok()) return container.error();
-    target.container = *container;
-  }
-  return target;
 }
 
 }  // namespace sluice
