@@ -7,7 +7,7 @@
 #include "sluice/aws/client_context.h"
 #include "sluice/services/default_client_context.h"
 #include "sluice/services/sts_client.h"
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 namespace sluice {
 namespace {

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/peers/tool_run.h"
 #include "tests/support/child_process.h"
-#include "tests/support/tool_run.h"
 
 namespace sluice {
 namespace {

@@ -2,7 +2,7 @@
 // it (--no-wait, since moto's deployments never complete), nothing registered when nothing
 // changed, --task-definition files with ${VAR}, --dry-run's diff, multi-container task
 // definitions, and the errors a user can cause. Against FakeEcs (which scripts rollouts, see
-// tests/support/fake_ecs.h): a completed rollout with its service events, rollback after a
+// tests/peers/fake_ecs.h): a completed rollout with its service events, rollback after a
 // FAILED rollout, ECS's circuit breaker, --keep-revisions, and SIGTERM during the wait.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,10 +14,10 @@
 #include <thread>
 
 #include "sluice/deploy/task_definition_edit.h"
-#include "tests/support/ecs_moto.h"
-#include "tests/support/fake_ecs.h"
-#include "tests/support/peers.h"
-#include "tests/support/tool_run.h"
+#include "tests/peers/ecs_moto.h"
+#include "tests/peers/fake_ecs.h"
+#include "tests/peers/peers.h"
+#include "tests/peers/tool_run.h"
 
 namespace sluice {
 namespace {

@@ -8,7 +8,7 @@
 #include "sluice/services/default_client_context.h"
 #include "sluice/services/ecr_client.h"
 #include "sluice/util/time_format.h"
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 namespace sluice {
 namespace {

@@ -13,12 +13,12 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/services/ecr_client.h"
+#include "tests/peers/ecs_moto.h"
+#include "tests/peers/examples.h"
+#include "tests/peers/peers.h"
+#include "tests/peers/tool_run.h"
 #include "tests/support/child_process.h"
-#include "tests/support/ecs_moto.h"
-#include "tests/support/examples.h"
-#include "tests/support/peers.h"
 #include "tests/support/test_image.h"
-#include "tests/support/tool_run.h"
 
 namespace sluice {
 namespace {

@@ -14,9 +14,9 @@
 #include <set>
 #include <sstream>
 
+#include "tests/peers/examples.h"
+#include "tests/peers/tool_run.h"
 #include "tests/support/child_process.h"
-#include "tests/support/examples.h"
-#include "tests/support/tool_run.h"
 
 namespace sluice {
 namespace {

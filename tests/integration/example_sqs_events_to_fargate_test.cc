@@ -13,10 +13,10 @@
 #include <set>
 
 #include "sluice/services/s3_client.h"
-#include "tests/support/ecs_moto.h"
-#include "tests/support/examples.h"
-#include "tests/support/peers.h"
-#include "tests/support/tool_run.h"
+#include "tests/peers/ecs_moto.h"
+#include "tests/peers/examples.h"
+#include "tests/peers/peers.h"
+#include "tests/peers/tool_run.h"
 
 namespace sluice {
 namespace {

@@ -20,10 +20,10 @@
 
 #include "sluice/services/ecr_client.h"
 #include "sluice/util/crypto.h"
+#include "tests/peers/peers.h"
+#include "tests/peers/tool_run.h"
 #include "tests/support/loopback_http_server.h"
-#include "tests/support/peers.h"
 #include "tests/support/test_image.h"
-#include "tests/support/tool_run.h"
 
 namespace sluice {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "sluice/net/http.h"
 #include "sluice/util/crypto.h"
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 namespace sluice {
 namespace {

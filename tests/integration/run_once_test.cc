@@ -1,7 +1,7 @@
 // sluice-run-once, the real binary:
 //   - against moto: a task started with its overrides, tags and startedBy, and the errors a user
 //     can cause (missing cluster, task definition or container; bad flags);
-//   - against FakeEcs (tests/support/fake_ecs.h), for what moto cannot do: logs arriving over
+//   - against FakeEcs (tests/peers/fake_ecs.h), for what moto cannot do: logs arriving over
 //     several polls, non-zero exit codes, tasks that never start, --timeout, SIGTERM, throttling,
 //     and the awsvpc/capacity-provider request shape;
 //   - --local, which needs no AWS at all.
@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/support/ecs_moto.h"
-#include "tests/support/fake_ecs.h"
-#include "tests/support/peers.h"
-#include "tests/support/tool_run.h"
+#include "tests/peers/ecs_moto.h"
+#include "tests/peers/fake_ecs.h"
+#include "tests/peers/peers.h"
+#include "tests/peers/tool_run.h"
 
 namespace sluice {
 namespace {

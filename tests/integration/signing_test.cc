@@ -13,8 +13,8 @@
 #include "sluice/services/s3_client.h"
 #include "sluice/services/sqs_client.h"
 #include "sluice/services/sts_client.h"
+#include "tests/peers/peers.h"
 #include "tests/support/loopback_http_server.h"
-#include "tests/support/peers.h"
 
 namespace sluice {
 namespace {

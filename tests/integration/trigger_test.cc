@@ -13,9 +13,9 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/support/ecs_moto.h"
-#include "tests/support/peers.h"
-#include "tests/support/tool_run.h"
+#include "tests/peers/ecs_moto.h"
+#include "tests/peers/peers.h"
+#include "tests/peers/tool_run.h"
 
 namespace sluice {
 namespace {

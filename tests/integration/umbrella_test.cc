@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "sluice/cli/command_dispatch.h"
-#include "tests/support/tool_run.h"
+#include "tests/peers/tool_run.h"
 
 namespace sluice {
 namespace {

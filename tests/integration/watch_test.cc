@@ -11,7 +11,7 @@
 
 #include "sluice/services/s3_client.h"
 #include "sluice/services/sqs_client.h"
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 namespace sluice {
 namespace {

@@ -512,5 +512,17 @@ TEST(SigV4BotocoreTest, EcsJsonPostAuthorizationMatchesBotocore) {
   EXPECT_EQ(FindHeader(request.headers, "x-amz-content-sha256"), nullptr);
 }
 
+TEST(AmzDateTest, MatchesTheCalendarAcrossLeapYearsAndCenturies) {
+  for (const char* iso : {"1970-01-01T00:00:00Z", "2000-02-29T23:59:59Z", "2015-08-30T12:36:00Z",
+                          "2024-12-31T00:00:01Z", "2100-03-01T06:07:08Z"}) {
+    auto t = ParseIso8601(iso);
+    ASSERT_TRUE(t.has_value()) << iso;
+    std::string expected(iso);
+    std::erase(expected, '-');
+    std::erase(expected, ':');
+    EXPECT_EQ(FormatAmzDate(*t), expected);
+  }
+}
+
 }  // namespace
 }  // namespace sluice

@@ -8,8 +8,8 @@
 #include "sluice/net/http.h"
 #include "sluice/util/environment.h"
 #include "sluice/util/exit_codes.h"
+#include "tests/peers/fake_ecs.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/fake_ecs.h"
 
 namespace sluice {
 namespace {

@@ -10,8 +10,8 @@
 #include "sluice/util/environment.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/util/time_format.h"
+#include "tests/peers/fake_ecs.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/fake_ecs.h"
 
 namespace sluice {
 namespace {

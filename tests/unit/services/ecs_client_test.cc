@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/fake_ecs.h"
+#include "tests/peers/fake_ecs.h"
 
 namespace sluice {
 namespace {

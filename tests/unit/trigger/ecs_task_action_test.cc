@@ -10,8 +10,8 @@
 #include "sluice/ecs/ecs_task_wait.h"
 #include "sluice/net/http.h"
 #include "sluice/util/environment.h"
+#include "tests/peers/fake_ecs.h"
 #include "tests/support/fake_clock.h"
-#include "tests/support/fake_ecs.h"
 
 namespace sluice {
 namespace {

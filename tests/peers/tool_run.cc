@@ -1,4 +1,4 @@
-#include "tests/support/tool_run.h"
+#include "tests/peers/tool_run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 namespace sluice::testing {
 

@@ -1,4 +1,4 @@
-#include "tests/support/ecs_moto.h"
+#include "tests/peers/ecs_moto.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "tests/support/fake_ecs.h"
+#include "tests/peers/fake_ecs.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "sluice/aws/credentials/credentials.h"
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 namespace sluice::testing {
 

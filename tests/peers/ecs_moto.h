@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "sluice/services/ecs_client.h"
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 namespace sluice::testing {
 

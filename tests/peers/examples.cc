@@ -1,4 +1,4 @@
-#include "tests/support/examples.h"
+#include "tests/peers/examples.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "tests/support/tool_run.h"
+#include "tests/peers/tool_run.h"
 
 namespace sluice::testing {
 

@@ -1,4 +1,4 @@
-#include "tests/support/peers.h"
+#include "tests/peers/peers.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
