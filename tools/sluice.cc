@@ -1,6 +1,6 @@
 // sluice: the umbrella command. `sluice push ...` runs sluice-push with the same arguments (the
 // tool beside this binary first, else on PATH), `sluice --version` prints the one version all
-// tools share. The table and lookup are in sluice/cli/command_dispatch.h.
+// tools share. The table and lookup are in sluice/umbrella/command_dispatch.h.
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sluice/cli/command_dispatch.h"
+#include "sluice/umbrella/command_dispatch.h"
 #include "sluice/util/exit_codes.h"
 
 namespace {

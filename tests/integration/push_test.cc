@@ -8,7 +8,7 @@
 //   - Basic auth from --username/--password-stdin and from docker's config.json;
 //   - a corrupted blob, and bad SOURCE/DEST strings and flags.
 // What no peer can do (ECR's protocol quirks, NAME_UNKNOWN, an expiring token, throttling) is in
-// tests/unit/registry_client_test.cc against a fake.
+// tests/unit/registry/registry_client_test.cc against a fake.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "sluice/cli/command_dispatch.h"
+#include "sluice/umbrella/command_dispatch.h"
 #include "tests/peers/tool_run.h"
 
 namespace sluice {

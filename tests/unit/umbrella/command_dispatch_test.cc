@@ -1,4 +1,4 @@
-#include "sluice/cli/command_dispatch.h"
+#include "sluice/umbrella/command_dispatch.h"
 
 #include <gtest/gtest.h>
 
