@@ -17,6 +17,7 @@
 #include "sluice/net/http.h"
 #include "sluice/util/logging.h"
 #include "tests/support/loopback_http_server.h"
+#include "tests/support/stderr_capture.h"
 
 namespace sluice {
 namespace {
@@ -25,6 +26,7 @@ using ::sluice::testing::LoopbackHttpServer;
 using ::sluice::testing::RecordedRequest;
 using ::sluice::testing::Script;
 using ::sluice::testing::ScriptedResponse;
+using ::sluice::testing::StderrCapture;
 using namespace std::chrono_literals;
 
 std::string Lower(std::string s) {
@@ -456,9 +458,9 @@ TEST_F(CurlHttpClientTest, VerboseTracesTheExchangeRedacted) {
   auto request = Request(server, "GET", "/trace");
   request.headers.push_back({"Authorization", "Bearer secret-token"});
   SetVerbose(true);
-  ::testing::internal::CaptureStderr();
+  StderrCapture capture;
   auto response = Client()->Send(request);
-  std::string trace = ::testing::internal::GetCapturedStderr();
+  std::string trace = capture.Take();
   SetVerbose(false);
   ASSERT_TRUE(response.ok()) << response.error().ToString();
   EXPECT_NE(trace.find("> GET " + server.endpoint() + "/trace\n"), std::string::npos) << trace;

@@ -7,16 +7,12 @@
 #include <string>
 
 #include "sluice/util/logging.h"
+#include "tests/support/stderr_capture.h"
 
 namespace sluice {
 namespace {
 
-// Captures what is written to stderr (fd 2) while alive.
-class StderrCapture {
- public:
-  StderrCapture() { ::testing::internal::CaptureStderr(); }
-  std::string Take() { return ::testing::internal::GetCapturedStderr(); }
-};
+using ::sluice::testing::StderrCapture;
 
 class HttpTraceTest : public ::testing::Test {
  protected:

@@ -1,12 +1,15 @@
 // Redaction of secrets in headers and in JSON, XML, form, query and free text, and --verbose's
-// trace lines (HTTP traces: tests/unit/net/http_trace_test.cc). The rule under test: a secret never survives, while what is useful for
-// debugging (non-secret fields, pagination tokens, challenge realms) stays readable.
+// trace lines (HTTP traces: tests/unit/net/http_trace_test.cc). The rule under test: a secret
+// never survives, while what is useful for debugging (non-secret fields, pagination tokens,
+// challenge realms) stays readable.
 #include "sluice/util/logging.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "tests/support/stderr_capture.h"
 
 namespace sluice {
 namespace {
@@ -227,12 +230,7 @@ TEST(RedactTextTest, LargeTextIsHandled) {
   EXPECT_NE(out.find("\"Key\":\"k1999\""), std::string::npos);
 }
 
-// Captures what is written to stderr (fd 2) while alive.
-class StderrCapture {
- public:
-  StderrCapture() { ::testing::internal::CaptureStderr(); }
-  std::string Take() { return ::testing::internal::GetCapturedStderr(); }
-};
+using ::sluice::testing::StderrCapture;
 
 class TraceTest : public ::testing::Test {
  protected:
