@@ -9,6 +9,7 @@
 #include "sluice/cli/run_task_flags.h"
 #include "sluice/cli/tool_main.h"
 #include "sluice/ecs/ecs_task_target.h"
+#include "sluice/ecs/run_task_request.h"
 #include "sluice/os/interrupt.h"
 #include "sluice/run_once/run_once.h"
 #include "sluice/services/default_client_context.h"

@@ -38,8 +38,8 @@ const std::vector<std::string> kVerifiableKeys = {
 // IRI) before it signs,
 // so every client fails there, the AWS CLI included (see tests/README.md). S3 itself signs the
 // path as sent. These keys are proved twice instead: signed byte-for-byte as botocore signs them
-// (tests/unit/sigv4_test.cc), and stored and read back intact by moto without signature checks
-// (UnverifiedMotoTest below).
+// (tests/unit/aws/sigv4_test.cc), and stored and read back intact by moto without signature
+// checks (UnverifiedMotoTest below).
 const std::vector<std::string> kHardKeys = {
     "unicode/\xE1\x88\xB4-\xC3\xA9t\xC3\xA9.csv",
     "plus+sign.csv",

@@ -8,12 +8,15 @@ and every source file, and fails, naming the file and line, when
 
   - a file includes a header of a folder its own folder does not declare,
   - a file includes a third-party header (curl, OpenSSL, CLI11, zlib, ...) its folder does not
-    declare,
-  - a quoted include names a file that does not exist or is not under sluice/ or tests/,
+    declare, or a header that is neither standard, POSIX, nor any declared library's (a new
+    library is declared with sluice_third_party() before anything may include it),
+  - a quoted include names a file that does not exist or is not under sluice/ or tests/, or a
+    sluice or test header is included with <...>,
   - a source file sits in a folder that nothing declares (a new folder must be declared), or
   - the declared folders form a cycle.
 
-Standard and POSIX headers are not checked. Usage:
+Includes inside comments or #if 0 blocks are read as includes too (the tree has none); an
+#include of a macro is not checked. Usage:
   check_layering.py --root SOURCE_DIR --manifest BUILD_DIR/layers.manifest
 """
 
@@ -27,7 +30,22 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 # and tests/layering the checker's own fixtures.
 SOURCE_DIRS = ["src", "tools", "tests", "bench"]
 SKIPPED_DIRS = {"tests/data", "tests/layering"}
-SOURCE_SUFFIXES = (".h", ".cc")
+SOURCE_SUFFIXES = (".h", ".cc", ".hpp", ".cpp", ".inc", ".ipp")
+# C and POSIX headers any file may include; C++'s own headers are those without a suffix
+# (<string>, <cstdio>). Anything else must belong to a declared third-party library.
+POSIX_HEADERS = {
+    "assert.h", "ctype.h", "dirent.h", "dlfcn.h", "errno.h", "fcntl.h", "fnmatch.h", "grp.h",
+    "inttypes.h", "limits.h", "locale.h", "math.h", "netdb.h", "poll.h", "pthread.h", "pwd.h",
+    "sched.h", "signal.h", "spawn.h", "stdint.h", "stdio.h", "stdlib.h", "string.h", "strings.h",
+    "termios.h", "time.h", "unistd.h",
+}
+POSIX_PREFIXES = ("sys/", "netinet/", "arpa/", "linux/")
+
+
+def is_system_header(header):
+    if "/" not in header and "." not in header:
+        return True  # the C++ standard library
+    return header in POSIX_HEADERS or header.startswith(POSIX_PREFIXES)
 
 
 class Manifest:
@@ -158,8 +176,18 @@ def check(root, manifest):
             kind, header = m.groups()
             where = f"{path}:{number}"
             if kind == "<":
+                if header.startswith(("sluice/", "tests/")):
+                    errors.append(f"{where}: <{header}>: include sluice and test headers with "
+                                  f"quotes, \"{header}\", so that this check sees them")
+                    continue
                 owner = manifest.owner_of_header(header)
-                if owner is not None and owner not in third_party:
+                if owner is None:
+                    if not is_system_header(header):
+                        errors.append(f"{where}: <{header}> is neither a standard or POSIX header "
+                                      f"nor a declared library's: declare its library with "
+                                      f"sluice_third_party() in src/CMakeLists.txt")
+                    continue
+                if owner not in third_party:
                     homes = ", ".join(manifest.homes_of(owner)) or "no folder"
                     errors.append(f"{where}: <{header}> is {owner}'s, which {unit} does not "
                                   f"declare (its home: {homes}); go through that folder, or "

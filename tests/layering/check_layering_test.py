@@ -21,9 +21,10 @@ ARGS = None
 
 
 def copy_tree(root, into):
-    for top in check_layering.SOURCE_DIRS:
-        shutil.copytree(os.path.join(root, top), os.path.join(into, top),
-                        ignore=shutil.ignore_patterns("data", "layering", "*.py", "run-*"))
+    """Copies the checked source files (only those) of the tree."""
+    for path in check_layering.source_files(root):
+        os.makedirs(os.path.join(into, os.path.dirname(path)), exist_ok=True)
+        shutil.copy(os.path.join(root, path), os.path.join(into, path))
 
 
 class CheckLayeringTest(unittest.TestCase):
@@ -81,6 +82,15 @@ class CheckLayeringTest(unittest.TestCase):
         self.assertTrue(errors[0].startswith(f"src/sluice/aws/sigv4.cc:{line}: <curl/curl.h>"))
         self.assertIn("curl's", errors[0])
         self.assertIn("src/sluice/net", errors[0])
+
+    def test_an_undeclared_library_and_an_angled_sluice_header_are_refused(self):
+        self.append("src/sluice/util/uri.cc", "#include <yaml-cpp/yaml.h>")
+        self.append("src/sluice/util/uri.cc", "#include <sluice/watch/watcher.h>")
+        self.append("src/sluice/util/uri.cc", "#include <sys/mman.h>")  # POSIX: fine
+        errors = self.errors()
+        self.assertEqual(len(errors), 2, errors)
+        self.assertIn("<yaml-cpp/yaml.h> is neither a standard or POSIX header", errors[0])
+        self.assertIn("include sluice and test headers with quotes", errors[1])
 
     def test_a_missing_header_and_a_bare_include_are_refused(self):
         self.append("src/sluice/net/http.h", '#include "sluice/nowhere/x.h"')

@@ -1,6 +1,6 @@
 // The check made before any task starts: the cluster is ACTIVE, the task definition exists, and
 // the container that overrides go to is known; its errors name what is wrong and which flag to
-// fix. Shared by sluice-trigger's ECS action and sluice-run-once.
+// fix. sluice-trigger and sluice-run-once make it at start-up.
 #pragma once
 
 #include <nlohmann/json.hpp>
