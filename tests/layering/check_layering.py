@@ -71,11 +71,8 @@ class Manifest:
                 else:
                     includes, third_party = rest, []
                 if path in manifest.units:
-                    old_includes, old_third_party = manifest.units[path]
-                    manifest.units[path] = (old_includes | set(includes),
-                                            old_third_party | set(third_party))
-                else:
-                    manifest.units[path] = (set(includes), set(third_party))
+                    raise ValueError(f"manifest line {number}: {path} is declared twice")
+                manifest.units[path] = (set(includes), set(third_party))
             else:
                 raise ValueError(f"manifest line {number} not understood: {line!r}")
         return manifest
