@@ -78,7 +78,12 @@ class Runner {
       if (deps_.interrupted()) return InputEnd::kInterrupted;
       auto status = deps_.input->Next(line, NextWait());
       DispatchDueDebounced();
-      if (status == LineSource::Status::kEnd) return InputEnd::kEnd;
+      // The input ending together with a signal is the signal: a group-wide Ctrl-C stops
+      // sluice-watch at once, and its closed pipe may be seen before the flag is. Taken for a
+      // plain end, the queue would run on after the user asked to stop.
+      if (status == LineSource::Status::kEnd) {
+        return deps_.interrupted() ? InputEnd::kInterrupted : InputEnd::kEnd;
+      }
       if (status == LineSource::Status::kIdle) continue;
       ++line_number_;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines

@@ -371,6 +371,18 @@ TEST_F(TriggerRunnerTest, EventsStillInThePipeAtASignalEndInCancelledLines) {
   EXPECT_NE(log.find("1 filtered out"), std::string::npos) << log;
 }
 
+TEST_F(TriggerRunnerTest, InputThatEndsWithTheSignalIsAnInterruptNotAnEnd) {
+  // A Ctrl-C to the whole pipeline stops sluice-watch too: its pipe may close before the
+  // signal's flag is seen. The events still waiting are cancelled, not run.
+  options.grace = std::chrono::seconds(30);
+  action.script = SucceedsAfter(milliseconds(20));
+  InterruptingSource source({Line("a"), Line("b"), Line("c")}, action, interrupted, {},
+                            /*ends=*/true);
+  EXPECT_EQ(Run({}, &source), kExitInterrupted);
+  EXPECT_EQ(Statuses(), (std::vector<std::string>{"cancelled", "cancelled", "succeeded"})) << log;
+  EXPECT_EQ(action.calls.size(), 1u);
+}
+
 TEST_F(TriggerRunnerTest, AClosedStdoutStopsTheRunWithOne) {
   emit_ok = false;
   EXPECT_EQ(Run({Line("a")}), kExitFailure);
