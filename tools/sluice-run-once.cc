@@ -80,12 +80,11 @@ int Run(Flags& flags) {
 
   auto request = BuildRunTaskRequest(flags.ecs);
   if (!request.ok()) return Usage(request.error().message);
-  const std::string& token = flags.client_token;
-  if (token.size() > 64 ||
-      std::any_of(token.begin(), token.end(), [](char c) { return c < 33 || c > 126; })) {
-    return Usage("--client-token: at most 64 printable ASCII characters, no spaces");
+  if (Status token = CheckClientToken(flags.client_token); !token.ok()) {
+    return Usage(token.error().message);
   }
-  request->client_token = token;
+  // Always a token, so the HTTP layer's retry of RunTask cannot start a second task.
+  request->client_token = flags.client_token.empty() ? NewClientToken() : flags.client_token;
   request->cpu = flags.cpu;
   request->memory = flags.memory;
   request->task_role_arn = flags.task_role_arn;
@@ -151,7 +150,8 @@ int main(int argc, char** argv) {
   app.add_option("--task-role-arn", flags.task_role_arn, "IAM role the task's code runs as");
   app.add_option("--timeout", flags.timeout, "stop the task and exit 124 after this long");
   app.add_option("--client-token", flags.client_token,
-                 "RunTask idempotency token: a retried call with the same token starts no second task");
+                 "RunTask idempotency token (default: a new one per run): running again with the same "
+                 "token within 24 h starts no second task");
   app.add_flag("--no-logs", flags.no_logs, "do not stream the task's CloudWatch logs");
   app.add_flag("--local", flags.local,
                "run the command after -- as a local process with the same --env, instead of ECS");

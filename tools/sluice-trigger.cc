@@ -126,6 +126,7 @@ Result<std::unique_ptr<TriggerAction>> MakeEcs(const Flags& flags) {
   options.env = EnvTemplates(flags);
   options.command = CommandTemplates(flags);
   options.wait = flags.wait;
+  options.log = [](const std::string& line) { LogLine("sluice-trigger: " + line); };
   if (!flags.timeout.empty()) {
     if (!flags.wait) throw UsageError("--timeout with the ECS action needs --wait");
     options.timeout = Duration("--timeout", flags.timeout);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/peers/aws_realism_proxy.h"
 #include "tests/peers/ecs_moto.h"
 #include "tests/peers/fake_ecs.h"
 #include "tests/peers/peers.h"
@@ -28,7 +29,7 @@ using testing::ToolRun;
 
 // The result line's fields (README / --help): present in every ECS result, null when unknown.
 void ExpectResultShape(const json& r) {
-  for (const char* field : {"task_arn", "cluster", "task_definition_arn", "exit_code", "stop_code",
+  for (const char* field : {"task_arn", "cluster", "client_token", "task_definition_arn", "exit_code", "stop_code",
                             "stopped_reason", "started_at", "stopped_at", "log_group",
                             "log_stream", "seconds"}) {
     EXPECT_TRUE(r.contains(field)) << field << " missing from " << r;
@@ -172,6 +173,80 @@ TEST_F(RunOnceMotoTest, BadFlagsAreUsageErrors) {
     EXPECT_EQ(run.Stdout(), "");
   }
   EXPECT_TRUE(ecs_.ListTasks().empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against moto behind AwsRealismProxy (tests/peers/aws_realism_proxy.h), which adds what real
+// ECS does and moto does not: MISSING right after RunTask, stop codes on tasks that exited 0,
+// clientToken idempotency, and a RunTask answer lost on the way back.
+class RunOnceRealAwsTest : public RunOnceMotoTest {
+ protected:
+  void SetUp() override {
+    RunOnceMotoTest::SetUp();
+    proxy_ = std::make_unique<testing::AwsRealismProxy>(moto_->endpoint());
+  }
+  ToolRun Run(const std::vector<std::string>& args) {
+    auto env = AwsEnv(dir_, proxy_->endpoint(), moto_->credentials().access_key_id,
+                      moto_->credentials().secret_access_key);
+    std::vector<std::string> all = {"--cluster", cluster_, "--task-definition", family_,
+                                    "--launch-type", "FARGATE"};
+    all.insert(all.end(), args.begin(), args.end());
+    return ToolRun("sluice-run-once", dir_, env, all);
+  }
+  std::unique_ptr<testing::AwsRealismProxy> proxy_;
+};
+
+// Before the fix: exit 1 on the first MISSING, while the task ran.
+TEST_F(RunOnceRealAwsTest, ATaskDescribeTasksDoesNotShowYetIsWaitedFor) {
+  proxy_->MissingDescribes(3);
+  ToolRun run = Run({});
+  ASSERT_EQ(run.Wait(120000), 0) << run.Stderr();
+  EXPECT_TRUE(Contains(run.Stderr(), "ECS does not show the task yet (MISSING)")) << run.Stderr();
+  EXPECT_EQ(proxy_->TasksStarted().size(), 1u);
+  EXPECT_EQ(ecs_.ListTasks().size(), 1u);
+}
+
+// A Fargate Spot reclaim of an app that exits 0 on SIGTERM. Before the fix: exit 0.
+TEST_F(RunOnceRealAwsTest, ASpotReclaimedTaskThatExitedZeroExitsOne) {
+  proxy_->StopTasksWith("SpotInterruption", "Your Spot Task was interrupted.");
+  ToolRun run = Run({});
+  ASSERT_EQ(run.Wait(120000), 1) << run.Stderr();
+  auto results = run.Results();
+  ASSERT_EQ(results.size(), 1u) << run.Stdout();
+  EXPECT_EQ(results[0]["stop_code"], "SpotInterruption");
+  EXPECT_EQ(results[0]["exit_code"], 0);
+  EXPECT_TRUE(Contains(run.Stderr(), "SpotInterruption: Your Spot Task was interrupted."))
+      << run.Stderr();
+}
+
+// The answer to RunTask is lost (a reset after ECS started the task); the HTTP layer retries.
+// Before the fix no clientToken was sent and the retry started a second task.
+TEST_F(RunOnceRealAwsTest, ALostRunTaskAnswerStartsNoSecondTask) {
+  proxy_->LoseRunTaskAnswers(1);
+  ToolRun run = Run({});
+  ASSERT_EQ(run.Wait(120000), 0) << run.Stderr();
+  EXPECT_EQ(proxy_->RunTaskCalls(), 2);
+  auto tokens = proxy_->ClientTokens();
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0].rfind("sluice-", 0), 0u) << tokens[0];
+  EXPECT_EQ(tokens[0], tokens[1]);
+  EXPECT_EQ(proxy_->TasksStarted().size(), 1u);
+  EXPECT_EQ(ecs_.ListTasks().size(), 1u);  // counted in moto
+  auto results = run.Results();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["client_token"], tokens[0]);
+}
+
+// Two runs, each a new invocation: two tokens, two tasks. The same --client-token twice: one.
+TEST_F(RunOnceRealAwsTest, EachRunGetsItsOwnTokenUnlessGivenOne) {
+  ASSERT_EQ(Run({}).ExitCode(), 0);
+  ASSERT_EQ(Run({}).ExitCode(), 0);
+  ASSERT_EQ(Run({"--client-token", "nightly-2026-12-02"}).ExitCode(), 0);
+  ASSERT_EQ(Run({"--client-token", "nightly-2026-12-02"}).ExitCode(), 0);
+  auto tokens = proxy_->ClientTokens();
+  ASSERT_EQ(tokens.size(), 4u);
+  EXPECT_NE(tokens[0], tokens[1]);
+  EXPECT_EQ(ecs_.ListTasks().size(), 3u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +525,7 @@ TEST_F(RunOnceFakeTest, LogsThrottledBeyondRetriesWarnOnceAndCatchUp) {
   EXPECT_EQ(TaskOutput(err), (std::vector<std::string>{"log: a", "log: b", "log: c", "log: d"}))
       << err;
   size_t warnings = 0;
-  for (const std::string& line : Lines(err)) warnings += Contains(line, "cannot read logs");
+  for (const std::string& line : Lines(err)) warnings += Contains(line, "GetLogEvents is throttled");
   EXPECT_EQ(warnings, 1u) << err;
 }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/peers/aws_realism_proxy.h"
 #include "tests/peers/ecs_moto.h"
 #include "tests/peers/peers.h"
 #include "tests/peers/tool_run.h"
@@ -22,6 +23,7 @@ namespace {
 
 using nlohmann::json;
 using testing::AwsEnv;
+using testing::Contains;
 using testing::CountLines;
 using testing::ReadFile;
 
@@ -186,6 +188,49 @@ TEST_F(TriggerEcsTest, WaitReportsTheStoppedTasksExitCode) {
   auto tasks = DescribeTasks({arn});
   ASSERT_EQ(tasks.count(arn), 1u);
   EXPECT_EQ(tasks[arn]["lastStatus"], "STOPPED");
+}
+
+// Through AwsRealismProxy (tests/peers/aws_realism_proxy.h): what real ECS does that moto does
+// not. DescribeTasks answers MISSING right after RunTask: before the fix the attempt failed and
+// the retry started a second task.
+TEST_F(TriggerEcsTest, ATaskEcsDoesNotShowYetIsWaitedForNotStartedTwice) {
+  testing::AwsRealismProxy proxy(moto_->endpoint());
+  proxy.MissingDescribes(3);
+  TriggerRun run(dir_, AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
+                              moto_->credentials().secret_access_key),
+                 {"--cluster", cluster_, "--task-definition", family_, "--launch-type", "FARGATE",
+                  "--wait", "--retries", "2", "--retry-delay", "10ms"});
+  run.Feed(WatchEvent("in-bucket", "one.csv", "e1"));
+  ASSERT_EQ(run.Wait(120000), 0) << run.Stderr();
+  auto results = run.Results();
+  ASSERT_EQ(results.size(), 1u) << run.Stderr();
+  EXPECT_EQ(results[0]["status"], "succeeded") << results[0];
+  EXPECT_EQ(results[0]["attempts"], 1) << results[0];
+  EXPECT_EQ(proxy.TasksStarted().size(), 1u);
+  EXPECT_EQ(ecs_.ListTasks().size(), 1u);
+  EXPECT_TRUE(Contains(run.Stderr(), "not starting another")) << run.Stderr();
+}
+
+// A Fargate Spot reclaim whose app exited 0: a failure, retried (a new task per attempt), with
+// the stop code in the result. Before the fix: "succeeded" after one task.
+TEST_F(TriggerEcsTest, ASpotInterruptionIsRetriedAndReportedWithItsStopCode) {
+  testing::AwsRealismProxy proxy(moto_->endpoint());
+  proxy.StopTasksWith("SpotInterruption", "Your Spot Task was interrupted.");
+  TriggerRun run(dir_, AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
+                              moto_->credentials().secret_access_key),
+                 {"--cluster", cluster_, "--task-definition", family_, "--launch-type", "FARGATE",
+                  "--wait", "--retries", "1", "--retry-delay", "10ms"});
+  run.Feed(WatchEvent("in-bucket", "one.csv", "e1"));
+  ASSERT_EQ(run.Wait(120000), 1) << run.Stderr();
+  auto results = run.Results();
+  ASSERT_EQ(results.size(), 1u) << run.Stderr();
+  EXPECT_EQ(results[0]["status"], "failed") << results[0];
+  EXPECT_EQ(results[0]["attempts"], 2) << results[0];
+  EXPECT_EQ(results[0]["stop_code"], "SpotInterruption") << results[0];
+  EXPECT_EQ(results[0]["exit_code"], 0) << results[0];
+  EXPECT_TRUE(Contains(results[0].value("error", ""), "SpotInterruption")) << results[0];
+  EXPECT_EQ(proxy.TasksStarted().size(), 2u);
+  EXPECT_EQ(ecs_.ListTasks().size(), 2u);
 }
 
 // A typo in the cluster, task definition or container fails once at start (exit 1, one line),

@@ -123,6 +123,40 @@ void FakeEcs::AddService(const std::string& cluster, const std::string& name,
   services_[cluster + "/" + name] = std::move(state);
 }
 
+void FakeEcs::SetDeploymentController(const std::string& cluster, const std::string& name,
+                                      const std::string& type) {
+  std::lock_guard lock(mutex_);
+  services_.at(cluster + "/" + name).description["deploymentController"] = {{"type", type}};
+}
+
+void FakeEcs::StaleServiceReads(int reads) {
+  std::lock_guard lock(mutex_);
+  stale_service_reads_ = reads;
+}
+
+void FakeEcs::LimitGetLogEvents(double per_second, double burst) {
+  std::lock_guard lock(mutex_);
+  log_bucket_ = TokenBucket{per_second, burst, burst, std::chrono::steady_clock::now()};
+}
+
+int FakeEcs::ThrottledCalls(const std::string& operation) const {
+  std::lock_guard lock(mutex_);
+  auto it = throttled_calls_.find(operation);
+  return it == throttled_calls_.end() ? 0 : it->second;
+}
+
+bool FakeEcs::TakeLogToken() {
+  if (!log_bucket_) return true;
+  TokenBucket& b = *log_bucket_;
+  auto now = std::chrono::steady_clock::now();
+  b.tokens = std::min(b.burst, b.tokens + std::chrono::duration<double>(now - b.refilled).count() *
+                                              b.per_second);
+  b.refilled = now;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
 void FakeEcs::SetRolloutScripts(std::vector<RolloutScript> scripts) {
   std::lock_guard lock(mutex_);
   rollout_scripts_ = std::move(scripts);
@@ -218,7 +252,9 @@ ScriptedResponse FakeEcs::Handle(const RecordedRequest& request) {
         throttled = true;
       }
     }
+    if (operation == "GetLogEvents" && !TakeLogToken()) throttled = true;
     if (throttled) {
+      ++throttled_calls_[operation];
       answer = {400, {{"__type", "ThrottlingException"}, {"message", "Rate exceeded"}}};
     } else {
       answer = Dispatch(operation, body);
@@ -380,6 +416,7 @@ FakeEcs::Answer FakeEcs::RunTask(const json& body) {
 
   Task task;
   task.script = script_;
+  task.missing_left = script_.missing_describes;
   std::string id = "task" + std::to_string(tasks_.size() + 1);
   std::string arn = std::string("arn:aws:ecs:") + kRegion + ":" + kAccount + ":task/" + cluster +
                     "/" + id;
@@ -432,6 +469,8 @@ void FakeEcs::Advance(Task& task, size_t to) {
 }
 
 void FakeEcs::MarkStopped(Task& task) {
+  // StopTask sets the stop code first: such a task is stopped before its script's exit codes.
+  bool by_stop_task = task.description.contains("stopCode");
   task.description["lastStatus"] = "STOPPED";
   task.description["desiredStatus"] = "STOPPED";
   task.description["stoppedAt"] = 1763892070;
@@ -442,8 +481,7 @@ void FakeEcs::MarkStopped(Task& task) {
   for (json& c : task.description["containers"]) {
     c["lastStatus"] = "STOPPED";
     auto code = task.script.exit_codes.find(c["name"]);
-    if (code != task.script.exit_codes.end() &&
-        task.description["stopCode"] != "UserInitiated") {
+    if (code != task.script.exit_codes.end() && !by_stop_task) {
       c["exitCode"] = code->second;
     }
     auto reason = task.script.container_reasons.find(c["name"]);
@@ -464,7 +502,8 @@ FakeEcs::Answer FakeEcs::DescribeTasks(const json& body) {
     auto it = std::find_if(tasks_.begin(), tasks_.end(), [&](const Task& t) {
       return t.description["taskArn"] == wanted;
     });
-    if (it == tasks_.end()) {
+    if (it == tasks_.end() || it->missing_left > 0) {
+      if (it != tasks_.end()) --it->missing_left;
       failures.push_back({{"arn", wanted}, {"reason", "MISSING"}});
       continue;
     }
@@ -559,8 +598,14 @@ FakeEcs::Answer FakeEcs::DescribeServices(const json& body) {
       failures.push_back({{"arn", name}, {"reason", "MISSING"}});
       continue;
     }
+    ServiceState& state = services_[key];
+    if (state.stale_left > 0) {
+      --state.stale_left;
+      services.push_back(state.stale);
+      continue;
+    }
     AdvanceRollout(key);
-    services.push_back(services_[key].description);
+    services.push_back(state.description);
   }
   return {200, {{"services", services}, {"failures", failures}}};
 }
@@ -619,6 +664,17 @@ FakeEcs::Answer FakeEcs::UpdateService(const json& body) {
   }
   ServiceState& s = it->second;
   std::string task_definition = s.description["taskDefinition"];
+  std::string controller = s.description.value("/deploymentController/type"_json_pointer, "ECS");
+  if (body.contains("taskDefinition") && controller != "ECS") {
+    return {400, {{"__type", "InvalidParameterException"},
+                  {"message", "Unable to update task definition on services with a " + controller +
+                                  " deployment controller." +
+                                  (controller == "CODE_DEPLOY"
+                                       ? " Use AWS CodeDeploy to trigger a new deployment."
+                                       : " Use the task set APIs to deploy.")}}};
+  }
+  s.stale = s.description;
+  s.stale_left = stale_service_reads_;
   if (body.contains("taskDefinition")) {
     const json* definition = FindDefinition(body["taskDefinition"]);
     if (definition == nullptr) {

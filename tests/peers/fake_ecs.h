@@ -14,6 +14,13 @@
 // FAILED and starts a PRIMARY deployment of the previous task definition), adding a service event
 // per step. RegisterTaskDefinition refuses the read-only fields DescribeTaskDefinition returns.
 //
+// Real ECS behaviours moto does not show, on demand: a task DescribeTasks answers MISSING for a
+// while after RunTask (TaskScript::missing_describes, eventual consistency), DescribeServices
+// that still shows the service as it was before UpdateService (StaleServiceReads), services
+// with the CODE_DEPLOY or EXTERNAL deployment controller (UpdateService refuses a new task
+// definition there, with ECS's message), and GetLogEvents behind a token bucket
+// (LimitGetLogEvents: ThrottlingException beyond it, as CloudWatch Logs' account quota does).
+//
 // Tasks: each RunTask starts a task that follows the TaskScript in effect at the time. Every
 // DescribeTasks of a task moves it one state along `states`; on reaching a state it appends that
 // state's log lines to the task's log stream ("<prefix>/<container>/<task id>" in the log group
@@ -50,6 +57,8 @@ class FakeEcs {
     // Log lines written when the task reaches states[i] (index i), to the first container's
     // stream.
     std::map<size_t, std::vector<std::string>> logs;
+    // The first this many DescribeTasks of the task answer failures [{reason: MISSING}].
+    int missing_describes = 0;
   };
 
   struct RolloutScript {
@@ -70,6 +79,17 @@ class FakeEcs {
   void SetTaskScript(TaskScript script);
   void AddService(const std::string& cluster, const std::string& name,
                   const std::string& task_definition_arn);
+  // CODE_DEPLOY or EXTERNAL (default ECS), shown in deploymentController.type.
+  void SetDeploymentController(const std::string& cluster, const std::string& name,
+                               const std::string& type);
+  // After each UpdateService, the next `reads` DescribeServices of that service still show it
+  // as it was before the update (ECS is eventually consistent).
+  void StaleServiceReads(int reads);
+  // GetLogEvents through a token bucket of `burst` calls refilled at `per_second` (real time);
+  // a call beyond it answers 400 ThrottlingException.
+  void LimitGetLogEvents(double per_second, double burst);
+  // How many calls of `operation` were answered ThrottlingException.
+  int ThrottledCalls(const std::string& operation) const;
   // One script per UpdateService call, in order; the last one repeats.
   void SetRolloutScripts(std::vector<RolloutScript> scripts);
   nlohmann::json Service(const std::string& cluster, const std::string& name) const;
@@ -98,6 +118,7 @@ class FakeEcs {
     TaskScript script;
     size_t state = 0;
     std::string log_group, log_stream;
+    int missing_left = 0;
   };
   struct Answer {
     int status = 200;
@@ -139,6 +160,8 @@ class FakeEcs {
     std::string previous_task_definition;
     int deployments = 1;
     int events = 0;
+    nlohmann::json stale;  // shown instead of `description` while stale_left > 0
+    int stale_left = 0;
   };
   std::map<std::string, ServiceState> services_;  // cluster + "/" + name
   std::vector<RolloutScript> rollout_scripts_ = {RolloutScript{}};
@@ -151,6 +174,14 @@ class FakeEcs {
     int times = 0;
   };
   std::map<std::string, Throttling> throttles_;
+  std::map<std::string, int> throttled_calls_;
+  int stale_service_reads_ = 0;
+  struct TokenBucket {
+    double per_second = 0, burst = 0, tokens = 0;
+    std::chrono::steady_clock::time_point refilled;
+  };
+  std::optional<TokenBucket> log_bucket_;
+  bool TakeLogToken();
   std::vector<std::pair<std::string, nlohmann::json>> requests_;
   std::vector<std::string> refusals_;
   int64_t clock_ms_ = 1763892000000;  // log timestamps: advance 1 s per line

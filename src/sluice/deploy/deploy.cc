@@ -33,6 +33,18 @@ class Deploy {
     auto service = deps_.ecs->DescribeService(options_.cluster, options_.service);
     if (!service.ok()) return Fail(service.error().ToString());
     previous_ = service->value("taskDefinition", "");
+    // UpdateService refuses a new task definition on these: say so before registering one.
+    std::string controller = service->value("/deploymentController/type"_json_pointer, "ECS");
+    if (controller != "ECS" && !options_.register_only) {
+      std::string how = controller == "CODE_DEPLOY"
+                            ? "deploy through CodeDeploy (aws deploy create-deployment)"
+                            : "deploy with the task set APIs (aws ecs create-task-set)";
+      std::string message = "service " + options_.service + " uses the " + controller +
+                            " deployment controller: ECS takes no new task definition through "
+                            "UpdateService; register with --register-only and " + how;
+      if (!options_.dry_run) return Fail(message);
+      deps_.log(message);
+    }
     result_["previous_task_definition_arn"] = previous_;
     json tags;
     auto current = deps_.ecs->DescribeTaskDefinition(previous_, &tags);
@@ -131,9 +143,11 @@ class Deploy {
 
  private:
   WaitEnd WaitForRollout(const std::string& deployment, const std::string& target, std::string* why) {
-    auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+    auto began = std::chrono::steady_clock::now();
+    auto deadline = began + options_.timeout;
     milliseconds interval = options_.intervals.first;
     std::string last_progress;
+    bool listed = false;  // ECS has shown our deployment at least once
     while (true) {
       auto service = deps_.ecs->DescribeService(options_.cluster, options_.service);
       RolloutView view;
@@ -147,10 +161,14 @@ class Deploy {
         deps_.log(service.error().ToString() + "; still waiting");
       } else {
         for (const std::string& event : NewServiceEvents(*service, seen_events_)) deps_.log(event);
-        view = EvaluateRollout(*service, deployment, target);
+        bool expect_listed =
+            listed || std::chrono::steady_clock::now() - began >= options_.visibility_grace;
+        view = EvaluateRollout(*service, deployment, target, expect_listed);
+        listed = listed || view.listed;
       }
       std::string progress = std::to_string(view.running) + "/" + std::to_string(view.desired) +
                              " running";
+      if (service.ok() && !view.listed) progress = view.reason;
       if (service.ok() && progress != last_progress) {
         deps_.log("deployment " + deployment + ": " + progress);
         last_progress = progress;

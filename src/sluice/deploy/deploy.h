@@ -36,6 +36,8 @@ struct DeployOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   int keep_revisions = 0;  // 0: deregister nothing
   TaskWaitIntervals intervals{std::chrono::seconds(2), std::chrono::seconds(15)};
+  // How long DescribeServices may go on showing the service as before UpdateService.
+  std::chrono::milliseconds visibility_grace{std::chrono::seconds(60)};
 };
 
 struct DeployDeps {

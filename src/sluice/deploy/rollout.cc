@@ -36,7 +36,7 @@ std::string PrimaryDeploymentId(const json& service) {
 }
 
 RolloutView EvaluateRollout(const json& service, const std::string& deployment_id,
-                            const std::string& task_definition_arn) {
+                            const std::string& task_definition_arn, bool expect_listed) {
   RolloutView view;
   const json* ours = nullptr;
   for (const json& d : Deployments(service)) {
@@ -45,6 +45,12 @@ RolloutView EvaluateRollout(const json& service, const std::string& deployment_i
                      ? Text(d, "status") == "PRIMARY" && Text(d, "taskDefinition") == task_definition_arn
                      : Text(d, "id") == deployment_id;
     if (match) ours = &d;
+  }
+  view.listed = ours != nullptr;
+  if (ours == nullptr && !expect_listed) {
+    view.reason = "ECS does not list deployment " +
+                  (deployment_id.empty() ? "of " + task_definition_arn : deployment_id) + " yet";
+    return view;
   }
   const json* primary = Primary(service);
   bool replaced = primary != nullptr && Text(*primary, "taskDefinition") != task_definition_arn &&

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sluice/net/retry_policy.h"
+#include "sluice/util/duration.h"
 
 namespace sluice {
 
@@ -10,8 +11,11 @@ using std::chrono::milliseconds;
 
 Result<EcsTask> WaitForTaskStopped(EcsClient& ecs, const std::string& cluster,
                                    const std::string& task_arn, const TaskWaitOptions& options) {
+  const auto began = std::chrono::steady_clock::now();
   auto interval = options.intervals.first;
   std::string last_status;
+  bool seen = false;
+  bool said_not_visible = false;
   while (true) {
     auto described = ecs.DescribeTasks(cluster, {task_arn});
     if (!described.ok()) {
@@ -20,8 +24,19 @@ Result<EcsTask> WaitForTaskStopped(EcsClient& ecs, const std::string& cluster,
     } else if (described->tasks.empty()) {
       std::string reason = described->failures.empty() ? "not found"
                                                        : described->failures.front().reason;
-      return Error::InvalidArgument("ECS no longer knows task " + task_arn + " (" + reason + ")");
+      if (seen) {
+        return Error::InvalidArgument("ECS no longer knows task " + task_arn + " (" + reason + ")");
+      }
+      if (std::chrono::steady_clock::now() - began >= options.missing_grace) {
+        return Error::InvalidArgument("ECS has not shown task " + task_arn + " within " +
+                                      FormatDuration(options.missing_grace) +
+                                      " of its start (" + reason + "); it may still be running");
+      }
+      if (!said_not_visible && options.on_not_visible_yet) options.on_not_visible_yet(reason);
+      said_not_visible = true;
+      last_status = "not visible yet (" + reason + ")";
     } else {
+      seen = true;
       const EcsTask& task = described->tasks.front();
       if (options.on_update && task.last_status != last_status) options.on_update(task);
       last_status = task.last_status;
@@ -51,6 +66,31 @@ std::optional<int> TaskExitCode(const EcsTask& task, const std::vector<std::stri
     code = 0;
   }
   return code;
+}
+
+TaskVerdict JudgeStoppedTask(const EcsTask& task, const std::vector<std::string>& essential) {
+  TaskVerdict verdict;
+  verdict.exit_code = TaskExitCode(task, essential);
+  const std::string& code = task.stop_code;
+  if (code == "SpotInterruption" || code == "TerminationNotice" ||
+      code == "ServiceSchedulerInitiated") {
+    verdict.retryable = true;
+    verdict.reason = "ECS stopped the task before it finished: " + DescribeStop(task);
+  } else if (code == "UserInitiated") {
+    verdict.reason = "the task was stopped by StopTask before it finished: " + DescribeStop(task);
+  } else if (code == "TaskFailedToStart" || !verdict.exit_code) {
+    verdict.retryable = true;
+    verdict.reason = "the task stopped before its containers ran: " + DescribeStop(task);
+  } else if (!code.empty() && code != "EssentialContainerExited") {
+    verdict.reason = "the task stopped with stop code " + DescribeStop(task);
+  } else if (*verdict.exit_code != 0) {
+    verdict.retryable = true;
+    verdict.reason = "the task's essential container exited with " +
+                     std::to_string(*verdict.exit_code);
+  } else {
+    verdict.succeeded = true;
+  }
+  return verdict;
 }
 
 std::string DescribeStop(const EcsTask& task) {

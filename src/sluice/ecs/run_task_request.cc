@@ -1,6 +1,25 @@
 #include "sluice/ecs/run_task_request.h"
 
+#include <algorithm>
+#include <cstdint>
+
+#include "sluice/util/crypto.h"
+
 namespace sluice {
+
+Status CheckClientToken(const std::string& token) {
+  if (token.size() > 64 ||
+      std::any_of(token.begin(), token.end(), [](char c) { return c < 33 || c > 126; })) {
+    return Error::InvalidArgument("--client-token: at most 64 printable ASCII characters, no spaces");
+  }
+  return Status::Ok();
+}
+
+std::string NewClientToken() {
+  uint8_t bytes[16];
+  RandomBytes(bytes, sizeof bytes);
+  return "sluice-" + HexEncode(bytes, sizeof bytes);
+}
 
 Result<std::pair<std::string, std::string>> ParseNameValue(const std::string& flag,
                                                            const std::string& text) {

@@ -31,6 +31,15 @@ struct RunTaskFlags {
 // for a bad value.
 Result<RunTaskRequest> BuildRunTaskRequest(const RunTaskFlags& flags);
 
+// A --client-token as ECS takes it: at most 64 printable ASCII characters, no spaces; an
+// Error::InvalidArgument otherwise.
+Status CheckClientToken(const std::string& token);
+
+// A fresh token for one invocation ("sluice-" + 32 random hex digits): RunTask sent again by
+// an HTTP retry after a timeout or a 5xx then returns the task the first call started instead
+// of starting a second one (ECS keeps a token for 24 hours per cluster).
+std::string NewClientToken();
+
 // "NAME=VALUE" -> (NAME, VALUE); `flag` names the flag in errors.
 Result<std::pair<std::string, std::string>> ParseNameValue(const std::string& flag,
                                                            const std::string& text);

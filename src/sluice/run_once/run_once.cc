@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "sluice/ecs/ecs_task_definition.h"
+#include "sluice/net/retry_policy.h"
 #include "sluice/os/subprocess.h"
+#include "sluice/run_once/log_poll_pacer.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/util/time_format.h"
@@ -82,6 +84,10 @@ class TaskRun {
     wait.on_transient_error = [this](const Error& e) {
       deps_.log(e.ToString() + "; still waiting for the task");
     };
+    wait.missing_grace = options_.missing_grace;
+    wait.on_not_visible_yet = [this](const std::string& reason) {
+      deps_.log("ECS does not show the task yet (" + reason + "): waiting for it");
+    };
     auto stopped = WaitForTaskStopped(*deps_.ecs, options_.request.cluster, task_.arn, wait);
     if (stopped.ok()) return Finish(*stopped, std::nullopt);
 
@@ -102,35 +108,60 @@ class TaskRun {
   }
 
  private:
-  // Sleeps `duration` in log_interval slices, reading the logs after each.
+  // Sleeps `duration`, reading the logs whenever the pacer says it is time.
   bool SleepFollowing(milliseconds duration) {
     auto until = std::chrono::steady_clock::now() + duration;
     while (true) {
-      auto left = std::chrono::ceil<milliseconds>(until - std::chrono::steady_clock::now());
+      auto now = std::chrono::steady_clock::now();
+      auto left = std::chrono::ceil<milliseconds>(until - now);
       if (left.count() <= 0) return true;
-      if (!deps_.sleep(std::min(left, follower_ ? options_.log_interval : left))) return false;
-      ReadLogs();
+      if (!follower_) return deps_.sleep(left);
+      auto to_poll = std::chrono::ceil<milliseconds>(next_log_poll_ - now);
+      if (to_poll.count() > 0 && !deps_.sleep(std::min(left, to_poll))) return false;
+      if (std::chrono::steady_clock::now() >= next_log_poll_) ReadLogs();
     }
   }
 
-  void ReadLogs() {
-    if (!follower_) return;
+  enum class LogRead { kLines, kNothing, kFailed };
+
+  LogRead ReadLogs() {
+    if (!follower_) return LogRead::kNothing;
     auto read = follower_->Poll([this](const LogEvent& e) { deps_.output(e.message); });
-    if (!read.ok() && !logs_warned_) {
-      deps_.log("cannot read logs (" + read.error().ToString() + "); still waiting for the task");
-      logs_warned_ = true;
+    LogRead outcome = LogRead::kNothing;
+    last_throttled_ = false;
+    if (!read.ok()) {
+      outcome = LogRead::kFailed;
+      if (ClassifyFailure(read.error()) == FailureClass::kThrottling) {
+        last_throttled_ = true;
+        pacer_.Throttled();
+        if (!throttle_warned_) {
+          deps_.log("GetLogEvents is throttled (the account's quota is shared): reading logs "
+                    "less often");
+          throttle_warned_ = true;
+        }
+      } else if (!logs_warned_) {
+        deps_.log("cannot read logs (" + read.error().ToString() + "); still waiting for the task");
+        logs_warned_ = true;
+      }
+    } else {
+      pacer_.Read(*read);
+      if (*read > 0) outcome = LogRead::kLines;
     }
+    next_log_poll_ = std::chrono::steady_clock::now() + pacer_.interval();
+    return outcome;
   }
 
   // The awslogs driver flushes as the container stops, so lines can land after STOPPED: read
-  // what is there, then again after each pause until a poll brings nothing new.
+  // at once, then again after each pause until a poll brings nothing new. A throttled poll is
+  // waited out (a little longer each time), not taken for the end.
   void DrainLogs() {
     if (!follower_) return;
     ReadLogs();
     for (int round = 0; round < 30; ++round) {
-      deps_.pause(options_.log_interval);
-      auto read = follower_->Poll([this](const LogEvent& e) { deps_.output(e.message); });
-      if (!read.ok() || *read == 0) return;
+      deps_.pause(last_throttled_ ? std::min(pacer_.interval(), options_.log_interval * 4)
+                                  : options_.log_interval);
+      LogRead read = ReadLogs();
+      if (read == LogRead::kNothing || (read == LogRead::kFailed && !last_throttled_)) return;
     }
   }
 
@@ -146,7 +177,7 @@ class TaskRun {
     wait.deadline = std::chrono::steady_clock::now() + options_.stop_wait;
     wait.sleep = [this](milliseconds d) {
       deps_.pause(d);
-      ReadLogs();
+      if (std::chrono::steady_clock::now() >= next_log_poll_) ReadLogs();
       return true;
     };
     auto stopped = WaitForTaskStopped(*deps_.ecs, options_.request.cluster, task_.arn, wait);
@@ -159,23 +190,24 @@ class TaskRun {
     return exit_code;
   }
 
-  // Fills the result from the stopped task and returns the tool's exit status.
+  // Fills the result from the stopped task and returns the tool's exit status: 0 only when
+  // the stop code and the exit code both say it finished (JudgeStoppedTask).
   int Finish(const EcsTask& task, std::optional<int> forced_exit) {
     DrainLogs();
-    std::optional<int> code = TaskExitCode(task, options_.target.essential);
-    result_["exit_code"] = code ? nlohmann::json(*code) : nlohmann::json(nullptr);
+    TaskVerdict verdict = JudgeStoppedTask(task, options_.target.essential);
+    result_["exit_code"] = verdict.exit_code ? nlohmann::json(*verdict.exit_code) : nlohmann::json(nullptr);
     result_["stop_code"] = task.stop_code;
     result_["stopped_reason"] = task.stopped_reason;
     result_["started_at"] = OptionalTime(task.started_at);
     result_["stopped_at"] = OptionalTime(task.stopped_at);
     Emit();
     if (forced_exit) return *forced_exit;
-    if (!code) {
-      deps_.log("the task stopped before its containers ran: " + DescribeStop(task));
-      return kExitFailure;
-    }
-    if (*code != 0) deps_.log("the task's essential container exited with " + std::to_string(*code));
-    return *code;
+    if (verdict.succeeded) return 0;
+    deps_.log(verdict.reason);
+    // The task's own non-zero code is the most precise answer; a task that exited 0 but did not
+    // finish (Spot reclaimed, stopped) or never ran is a failure.
+    if (verdict.exit_code && *verdict.exit_code != 0) return *verdict.exit_code;
+    return kExitFailure;
   }
 
   void Emit() {
@@ -189,9 +221,14 @@ class TaskRun {
   std::chrono::steady_clock::time_point started_;
   EcsTask task_;
   std::optional<LogFollower> follower_;
+  LogPollPacer pacer_{{options_.log_interval, options_.log_idle_max, options_.log_throttled_max}};
+  std::chrono::steady_clock::time_point next_log_poll_ = std::chrono::steady_clock::now();
   bool logs_warned_ = false;
+  bool throttle_warned_ = false;
+  bool last_throttled_ = false;
   nlohmann::json result_ = {{"task_arn", nullptr},
                             {"cluster", options_.request.cluster},
+                            {"client_token", options_.request.client_token},
                             {"task_definition_arn", nullptr},
                             {"exit_code", nullptr},
                             {"stop_code", nullptr},

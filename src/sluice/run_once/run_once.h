@@ -1,11 +1,13 @@
 // sluice-run-once's work: start one ECS task, stream its CloudWatch logs while it runs, wait for
 // STOPPED with no cap but --timeout, and report how it ended. Also the --local twin: the same job
 // as a local process. Both write one result line:
-//   {"task_arn", "cluster", "task_definition_arn", "exit_code", "stop_code", "stopped_reason",
-//    "started_at", "stopped_at", "log_group", "log_stream", "seconds"}
+//   {"task_arn", "cluster", "client_token", "task_definition_arn", "exit_code", "stop_code",
+//    "stopped_reason", "started_at", "stopped_at", "log_group", "log_stream", "seconds"}
 // and return the exit status the tool exits with: the essential container's exit code (the
-// first non-zero one with several), 1 for a task that never ran or an API failure, 124 after
-// --timeout (the task is stopped), 130 when interrupted (the task is stopped).
+// first non-zero one with several); 1 for a task that never ran, one that ECS or StopTask
+// stopped before it finished (stop codes SpotInterruption, TerminationNotice,
+// ServiceSchedulerInitiated, UserInitiated) while its container exited 0, or an API failure;
+// 124 after --timeout (the task is stopped), 130 when interrupted (the task is stopped).
 #pragma once
 
 #include <chrono>
@@ -32,8 +34,14 @@ struct RunOnceOptions {
   std::string region;  // the client's: awslogs streams in another region are not followed
   std::chrono::milliseconds timeout{0};  // 0: none
   TaskWaitIntervals intervals{std::chrono::seconds(1), std::chrono::seconds(10)};
-  std::chrono::milliseconds log_interval{std::chrono::seconds(1)};  // between GetLogEvents
+  // GetLogEvents pacing (log_poll_pacer.h): this often while lines arrive, backing off to
+  // log_idle_max while idle and to log_throttled_max on throttling.
+  std::chrono::milliseconds log_interval{std::chrono::seconds(1)};
+  std::chrono::milliseconds log_idle_max{std::chrono::seconds(8)};
+  std::chrono::milliseconds log_throttled_max{std::chrono::seconds(30)};
   std::chrono::milliseconds stop_wait{std::chrono::seconds(30)};  // for STOPPED after StopTask
+  // How long DescribeTasks may not show the task RunTask started (eventual consistency).
+  std::chrono::milliseconds missing_grace{std::chrono::seconds(60)};
 };
 
 struct RunOnceDeps {

@@ -70,6 +70,7 @@ class EcsTaskAction : public TriggerAction {
   ActionOutcome WaitForResult(ActionOutcome outcome, const std::atomic<bool>& stop) {
     TaskWaitOptions wait;
     wait.intervals = options_.intervals;
+    wait.missing_grace = options_.missing_grace;
     if (options_.timeout.count() > 0) {
       wait.deadline = std::chrono::steady_clock::now() + options_.timeout;
     }
@@ -82,9 +83,17 @@ class EcsTaskAction : public TriggerAction {
       return !stop.load();
     };
     const std::string& cluster = options_.request.cluster;
+    wait.on_not_visible_yet = [this, &outcome](const std::string& reason) {
+      if (options_.log) {
+        options_.log("ECS does not show " + outcome.task_arn + " yet (" + reason +
+                     "): waiting for it, not starting another");
+      }
+    };
     auto task = WaitForTaskStopped(*ecs_, cluster, outcome.task_arn, wait);
     if (!task.ok()) {
       const Error& error = task.error();
+      // RunTask did start this task: another attempt would start a second one.
+      outcome.retryable = false;
       if (error.kind == ErrorKind::kInterrupted) {
         outcome.stopped = true;
         outcome.error = "interrupted while waiting; the task goes on running: " + outcome.task_arn;
@@ -97,19 +106,16 @@ class EcsTaskAction : public TriggerAction {
                         (stopped.ok() ? "; stopped it" : "; StopTask failed: " +
                                                              stopped.error().ToString());
       } else {
-        outcome.error = error.ToString();
+        outcome.error = error.ToString() + "; not started again";
       }
       return outcome;
     }
-    outcome.exit_code = TaskExitCode(*task, options_.essential);
-    if (!outcome.exit_code) {
-      outcome.error = "the task stopped before its containers ran: " + DescribeStop(*task);
-      return outcome;
-    }
-    outcome.succeeded = *outcome.exit_code == 0;
-    if (!outcome.succeeded) {
-      outcome.error = "the task's container exited with " + std::to_string(*outcome.exit_code);
-    }
+    TaskVerdict verdict = JudgeStoppedTask(*task, options_.essential);
+    outcome.exit_code = verdict.exit_code;
+    outcome.stop_code = task->stop_code;
+    outcome.succeeded = verdict.succeeded;
+    outcome.retryable = verdict.retryable;
+    outcome.error = verdict.reason;
     return outcome;
   }
 

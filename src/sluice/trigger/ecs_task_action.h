@@ -1,11 +1,12 @@
 // The ECS action of sluice-trigger: one RunTask per event, the event reaching the task through
 // templated environment overrides (--env INPUT_KEY={key}) and, optionally, a templated command.
 // RunTask's clientToken is derived from the event, so a repeated event does not start a second
-// task (ECS returns the first). With `wait`, the attempt lasts until the task stops, and the
-// essential container's exit code decides success.
+// task (ECS returns the first). With `wait`, the attempt lasts until the task stops, and its
+// stop code and essential container's exit code decide success (JudgeStoppedTask).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,10 @@ struct EcsTaskActionOptions {
   std::vector<std::string> essential;  // containers whose exit code counts (all when empty)
   std::chrono::milliseconds timeout{0};  // with wait, per attempt: the task is stopped after it
   TaskWaitIntervals intervals;
+  // How long a task RunTask started may stay invisible to DescribeTasks (MISSING) before the
+  // attempt fails; it is never started again for that (it may be running).
+  std::chrono::milliseconds missing_grace{60000};
+  std::function<void(const std::string&)> log;  // progress lines (may be unset)
 };
 
 std::unique_ptr<TriggerAction> MakeEcsTaskAction(std::shared_ptr<EcsClient> ecs,

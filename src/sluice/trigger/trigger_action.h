@@ -16,6 +16,7 @@ struct ActionOutcome {
   bool succeeded = false;
   std::optional<int> exit_code;  // the command's, or the task's container's with --wait
   std::string task_arn;
+  std::string stop_code;    // the ECS task's, with --wait
   std::string error;        // why it failed, one line
   bool retryable = true;    // false when another attempt cannot help (a bad template, a 4xx)
   bool stopped = false;     // ended because `stop` was set

@@ -291,6 +291,7 @@ class Runner {
                              {"attempts", attempts}};
     if (outcome.exit_code) result["exit_code"] = *outcome.exit_code;
     if (!outcome.task_arn.empty()) result["task_arn"] = outcome.task_arn;
+    if (!outcome.stop_code.empty()) result["stop_code"] = outcome.stop_code;
     if (started) {
       result["started_at"] = FormatIso8601(*started);
       result["finished_at"] = FormatIso8601(deps_.now());

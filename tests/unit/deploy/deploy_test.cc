@@ -149,6 +149,46 @@ TEST_F(DeployTest, EcssOwnRollbackIsAFailureNeverASuccess) {
   EXPECT_EQ(Count("UpdateService"), 1u);  // ECS rolled back; we did not need to
 }
 
+// ECS is eventually consistent: right after UpdateService, DescribeServices can still show the
+// old deployment as the only PRIMARY one. Before the fix that read as ECS's rollback.
+TEST_F(DeployTest, AStaleDescriptionAfterTheUpdateIsNotARollback) {
+  fake_.StaleServiceReads(3);
+  fake_.SetRolloutScripts({Script{{"IN_PROGRESS", "COMPLETED"}}});
+  options_.image = "repo/app:2";
+  EXPECT_EQ(Deploy(), kExitSuccess) << log_;
+  EXPECT_EQ(Result()["status"], "completed");
+  EXPECT_NE(log_.find("ECS does not list deployment ecs-svc/2 yet"), std::string::npos) << log_;
+  EXPECT_GE(Count("DescribeServices"), 1u + 3u + 2u);  // the first, three stale, two steps
+}
+
+TEST_F(DeployTest, ADeploymentNeverListedFallsBackToWhatThePrimarySaysAfterTheGrace) {
+  fake_.StaleServiceReads(1000000);
+  options_.image = "repo/app:2";
+  options_.visibility_grace = milliseconds(20);
+  EXPECT_EQ(Deploy(), kExitFailure);
+  EXPECT_EQ(Result()["status"], "rolled_back");
+}
+
+// UpdateService refuses a task definition on these controllers: fail before registering.
+TEST_F(DeployTest, CodeDeployAndExternalControllersAreRefusedBeforeRegistering) {
+  for (std::string controller : {"CODE_DEPLOY", "EXTERNAL"}) {
+    SCOPED_TRACE(controller);
+    fake_.SetDeploymentController("prod", "web", controller);
+    options_.image = "repo/app:2";
+    EXPECT_EQ(Deploy(), kExitFailure);
+    EXPECT_EQ(Result()["status"], "failed");
+    std::string error = Result()["error"];
+    EXPECT_NE(error.find("uses the " + controller + " deployment controller"), std::string::npos)
+        << error;
+    EXPECT_NE(error.find("--register-only"), std::string::npos) << error;
+    EXPECT_EQ(Count("RegisterTaskDefinition"), 0u);
+    EXPECT_EQ(Count("UpdateService"), 0u);
+  }
+  options_.register_only = true;  // registering a revision for CodeDeploy is fine
+  EXPECT_EQ(Deploy(), kExitSuccess) << log_;
+  EXPECT_EQ(Result()["status"], "registered");
+}
+
 TEST_F(DeployTest, ATimeoutRollsBack) {
   fake_.SetRolloutScripts({Script{std::vector<std::string>(100000, "IN_PROGRESS")},
                            Script{{"COMPLETED"}}});

@@ -48,5 +48,16 @@ TEST(RunTaskFlagsTest, RefusesBadValues) {
   EXPECT_FALSE(with([](RunTaskFlags& f) { f.started_by = std::string(37, 'x'); }).ok());
 }
 
+TEST(ClientTokenTest, AFreshTokenPerInvocationThatEcsAccepts) {
+  std::string a = NewClientToken(), b = NewClientToken();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.rfind("sluice-", 0), 0u) << a;
+  EXPECT_EQ(a.size(), 39u);
+  EXPECT_TRUE(CheckClientToken(a).ok());
+  EXPECT_TRUE(CheckClientToken("").ok());
+  EXPECT_FALSE(CheckClientToken(std::string(65, 'x')).ok());
+  EXPECT_FALSE(CheckClientToken("has space").ok());
+}
+
 }  // namespace
 }  // namespace sluice

@@ -40,6 +40,8 @@ class RunOnceTest : public ::testing::Test {
     options_.target.essential = {"app"};
     options_.intervals = {milliseconds(1), milliseconds(5)};
     options_.log_interval = milliseconds(1);
+    options_.log_idle_max = milliseconds(8);
+    options_.log_throttled_max = milliseconds(20);
     options_.stop_wait = milliseconds(2000);
 
     deps_.ecs = ecs_.get();
@@ -144,6 +146,61 @@ TEST_F(RunOnceTest, ThrottlingBeyondTheClientsRetriesDoesNotAbandonTheTask) {
   fake_.Throttle("DescribeTasks", 7);  // more than one call's three attempts, twice over
   EXPECT_EQ(RunOnce(options_, deps_), 5) << log_;
   EXPECT_NE(log_.find("still waiting for the task"), std::string::npos) << log_;
+}
+
+// The GetLogEvents quota is shared by the account: beyond it, polls are throttled for a while.
+// Nothing may be lost and the task's result still decides.
+TEST_F(RunOnceTest, ThrottledLogsAreReadLessOftenAndNoLineIsLost) {
+  testing::FakeEcs::TaskScript script;
+  script.states = {"PROVISIONING", "RUNNING", "RUNNING", "RUNNING", "STOPPED"};
+  script.logs = {{1, {"a", "b"}}, {2, {"c"}}, {3, {"d", "e", "f", "g"}}, {4, {"h"}}};
+  fake_.SetTaskScript(script);
+  fake_.Throttle("GetLogEvents", 9);  // three polls' worth of the client's three attempts
+  fake_.LimitGetLogEvents(200, 2);    // and a token bucket behind that
+  EXPECT_EQ(RunOnce(options_, deps_), 0) << log_;
+  EXPECT_EQ(output_, (std::vector<std::string>{"a", "b", "c", "d", "e", "f", "g", "h"}));
+  EXPECT_GE(fake_.ThrottledCalls("GetLogEvents"), 9);
+  size_t said = 0;
+  for (size_t at = log_.find("throttled"); at != std::string::npos; at = log_.find("throttled", at + 1)) {
+    ++said;
+  }
+  EXPECT_EQ(said, 1u) << log_;  // one line, not one per poll
+}
+
+// Right after RunTask, DescribeTasks may answer MISSING: before the fix, exit 1 while the task ran.
+TEST_F(RunOnceTest, ATaskEcsDoesNotShowYetIsWaitedFor) {
+  testing::FakeEcs::TaskScript script;
+  script.missing_describes = 3;
+  script.exit_codes = {{"app", 7}};
+  fake_.SetTaskScript(script);
+  EXPECT_EQ(RunOnce(options_, deps_), 7) << log_;
+  EXPECT_NE(log_.find("ECS does not show the task yet (MISSING)"), std::string::npos) << log_;
+  EXPECT_EQ(fake_.Requests("RunTask").size(), 1u);
+}
+
+// Fargate Spot reclaimed the task; its app exited 0 on SIGTERM. Before the fix: exit 0.
+TEST_F(RunOnceTest, ATaskEcsStoppedIsNotASuccessEvenWhenItExitedZero) {
+  for (std::string code : {"SpotInterruption", "TerminationNotice", "ServiceSchedulerInitiated",
+                           "UserInitiated"}) {
+    SCOPED_TRACE(code);
+    testing::FakeEcs::TaskScript script;
+    script.stop_code = code;
+    script.stopped_reason = "reason for " + code;
+    fake_.SetTaskScript(script);
+    results_.clear();
+    log_.clear();
+    EXPECT_EQ(RunOnce(options_, deps_), kExitFailure) << log_;
+    EXPECT_EQ(results_.at(0)["stop_code"], code);
+    EXPECT_EQ(results_.at(0)["exit_code"], 0);
+    EXPECT_NE(log_.find(code + ": reason for " + code), std::string::npos) << log_;
+  }
+}
+
+TEST_F(RunOnceTest, TheResultCarriesTheClientTokenSent) {
+  options_.request.client_token = "sluice-0123";
+  EXPECT_EQ(RunOnce(options_, deps_), 0) << log_;
+  EXPECT_EQ(fake_.Requests("RunTask").at(0)["clientToken"], "sluice-0123");
+  EXPECT_EQ(results_.at(0)["client_token"], "sluice-0123");
 }
 
 TEST_F(RunOnceTest, AnInterruptBeforeTheStartStartsNothing) {

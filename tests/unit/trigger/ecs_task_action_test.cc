@@ -183,9 +183,66 @@ TEST_F(EcsTaskActionTest, WaitReportsTheEssentialContainersExitCode) {
   ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
   EXPECT_FALSE(outcome.succeeded);
   EXPECT_EQ(outcome.exit_code, 3);
-  EXPECT_EQ(outcome.error, "the task's container exited with 3");
+  EXPECT_EQ(outcome.error, "the task's essential container exited with 3");
+  EXPECT_TRUE(outcome.retryable);
   EXPECT_EQ(fake_.Operations(), (std::vector<std::string>{"RunTask", "DescribeTasks",
                                                           "DescribeTasks", "DescribeTasks"}));
+}
+
+// ECS is eventually consistent: DescribeTasks right after RunTask may not know the task yet.
+// Before the fix the attempt failed on the first MISSING and the retry started a second task.
+TEST_F(EcsTaskActionTest, ATaskEcsDoesNotShowYetIsWaitedForAndNotStartedAgain) {
+  testing::FakeEcs::TaskScript script;
+  script.missing_describes = 3;
+  fake_.SetTaskScript(script);
+  std::vector<std::string> log;
+  EcsTaskActionOptions options = Waiting();
+  options.log = [&log](const std::string& line) { log.push_back(line); };
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_TRUE(outcome.succeeded) << outcome.error;
+  EXPECT_EQ(fake_.Requests("RunTask").size(), 1u);
+  EXPECT_EQ(fake_.Tasks().size(), 1u);
+  ASSERT_EQ(log.size(), 1u);  // said once, not per poll
+  EXPECT_NE(log[0].find("does not show"), std::string::npos) << log[0];
+}
+
+TEST_F(EcsTaskActionTest, ATaskEcsNeverShowsFailsWithoutASecondAttempt) {
+  testing::FakeEcs::TaskScript script;
+  script.missing_describes = 1000000;
+  fake_.SetTaskScript(script);
+  EcsTaskActionOptions options = Waiting();
+  options.missing_grace = milliseconds(30);
+  ActionOutcome outcome = Action(std::move(options))->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_FALSE(outcome.retryable);  // it may be running: another attempt would be a second task
+  EXPECT_NE(outcome.error.find("MISSING"), std::string::npos) << outcome.error;
+  EXPECT_NE(outcome.error.find("may still be running"), std::string::npos) << outcome.error;
+}
+
+// A Fargate Spot task reclaimed by AWS whose app exits 0 on SIGTERM: before the fix a success.
+TEST_F(EcsTaskActionTest, ASpotInterruptedTaskThatExitedZeroIsARetryableFailure) {
+  testing::FakeEcs::TaskScript script;
+  script.stop_code = "SpotInterruption";
+  script.stopped_reason = "Your Spot Task was interrupted.";
+  fake_.SetTaskScript(script);
+  ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_TRUE(outcome.retryable);
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(outcome.stop_code, "SpotInterruption");
+  EXPECT_NE(outcome.error.find("SpotInterruption: Your Spot Task was interrupted."),
+            std::string::npos) << outcome.error;
+}
+
+TEST_F(EcsTaskActionTest, ATaskSomeoneStoppedIsAFailureThatIsNotRetried) {
+  testing::FakeEcs::TaskScript script;
+  script.stop_code = "UserInitiated";
+  script.stopped_reason = "Task stopped by user";
+  fake_.SetTaskScript(script);
+  ActionOutcome outcome = Action(Waiting())->Run(Event(), 1, stop_);
+  EXPECT_FALSE(outcome.succeeded);
+  EXPECT_FALSE(outcome.retryable);
+  EXPECT_EQ(outcome.stop_code, "UserInitiated");
 }
 
 TEST_F(EcsTaskActionTest, ANonEssentialContainerDoesNotDecide) {

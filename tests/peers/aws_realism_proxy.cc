@@ -1,0 +1,185 @@
+#include "tests/peers/aws_realism_proxy.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace sluice::testing {
+namespace {
+
+using nlohmann::json;
+
+// Framing headers: the forwarded request and the passed-back answer get their own.
+bool IsFraming(const std::string& name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  return lower == "content-length" || lower == "transfer-encoding" || lower == "connection" ||
+         lower == "expect" || lower == "keep-alive";
+}
+
+std::string Operation(const RecordedRequest& request) {
+  const std::string* target = request.Header("X-Amz-Target");
+  if (target == nullptr || target->rfind("AmazonEC2ContainerServiceV20141113.", 0) != 0) return "";
+  return target->substr(target->find('.') + 1);
+}
+
+std::string ClusterOf(const json& body) {
+  std::string cluster = body.value("cluster", "default");
+  size_t slash = cluster.rfind('/');
+  return slash == std::string::npos ? cluster : cluster.substr(slash + 1);
+}
+
+}  // namespace
+
+AwsRealismProxy::AwsRealismProxy(std::string upstream)
+    : upstream_(std::move(upstream)),
+      http_(MakeCurlHttpClient({.connect_timeout = std::chrono::seconds(5),
+                                .idle_timeout = std::chrono::seconds(60)})),
+      server_(std::make_unique<LoopbackHttpServer>(
+          [this](const RecordedRequest& request) { return Handle(request); })) {}
+
+AwsRealismProxy::~AwsRealismProxy() { server_.reset(); }
+
+void AwsRealismProxy::MissingDescribes(int times) {
+  std::lock_guard lock(mutex_);
+  missing_describes_ = times;
+}
+
+void AwsRealismProxy::StopTasksWith(const std::string& stop_code,
+                                    const std::string& stopped_reason) {
+  std::lock_guard lock(mutex_);
+  stop_code_ = stop_code;
+  stopped_reason_ = stopped_reason;
+}
+
+void AwsRealismProxy::LoseRunTaskAnswers(int times) {
+  std::lock_guard lock(mutex_);
+  lose_run_task_answers_ = times;
+}
+
+int AwsRealismProxy::RunTaskCalls() const {
+  std::lock_guard lock(mutex_);
+  return run_task_calls_;
+}
+
+std::vector<std::string> AwsRealismProxy::TasksStarted() const {
+  std::lock_guard lock(mutex_);
+  return tasks_started_;
+}
+
+std::vector<std::string> AwsRealismProxy::ClientTokens() const {
+  std::lock_guard lock(mutex_);
+  return client_tokens_;
+}
+
+Result<HttpResponse> AwsRealismProxy::Forward(const RecordedRequest& request) {
+  HttpRequest out;
+  out.method = request.method;
+  out.endpoint = upstream_;
+  out.path = request.path;
+  out.query = request.query;
+  for (const HttpHeader& h : request.headers) {
+    if (!IsFraming(h.name)) out.headers.push_back(h);
+  }
+  out.body = request.body;
+  return http_->Send(out);
+}
+
+ScriptedResponse AwsRealismProxy::Pass(const HttpResponse& response) {
+  ScriptedResponse answer;
+  answer.status = response.status;
+  answer.body = response.body;
+  for (const HttpHeader& h : response.headers) {
+    if (!IsFraming(h.name)) answer.headers.push_back(h);
+  }
+  return answer;
+}
+
+ScriptedResponse AwsRealismProxy::Handle(const RecordedRequest& request) {
+  std::string operation = Operation(request);
+  json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
+  if (operation == "RunTask" && body.is_object()) return RunTask(request, body);
+
+  auto response = Forward(request);
+  if (!response.ok()) {
+    ADD_FAILURE() << "AwsRealismProxy: moto did not answer: " << response.error().ToString();
+    return {502, {}, "", ScriptedResponse::kRespond};
+  }
+  if (operation == "DescribeTasks" && response->status == 200) {
+    json answer = json::parse(response->body, nullptr, false);
+    if (answer.is_object()) {
+      RewriteDescribeTasks(answer);
+      response->body = answer.dump();
+    }
+  }
+  return Pass(*response);
+}
+
+ScriptedResponse AwsRealismProxy::RunTask(const RecordedRequest& request, const json& body) {
+  std::string token = body.value("clientToken", "");
+  std::string key = ClusterOf(body) + "\n" + token;
+  {
+    std::lock_guard lock(mutex_);
+    ++run_task_calls_;
+    client_tokens_.push_back(token);
+    auto known = token_answers_.find(key);
+    if (!token.empty() && known != token_answers_.end()) {
+      // ECS's idempotency: the same answer, no second task.
+      ScriptedResponse same;
+      same.headers = {{"Content-Type", "application/x-amz-json-1.1"}};
+      same.body = known->second;
+      return same;
+    }
+  }
+  auto response = Forward(request);
+  if (!response.ok()) {
+    ADD_FAILURE() << "AwsRealismProxy: moto did not answer RunTask: " << response.error().ToString();
+    return {502, {}, "", ScriptedResponse::kRespond};
+  }
+  std::lock_guard lock(mutex_);
+  if (response->status == 200) {
+    json answer = json::parse(response->body, nullptr, false);
+    if (answer.is_object()) {
+      for (const json& task : answer.value("tasks", json::array())) {
+        std::string arn = task.value("taskArn", "");
+        if (arn.empty()) continue;
+        if (std::find(tasks_started_.begin(), tasks_started_.end(), arn) == tasks_started_.end()) {
+          tasks_started_.push_back(arn);
+        }
+        missing_left_[arn] = missing_describes_;
+      }
+    }
+    if (!token.empty()) token_answers_[key] = response->body;
+  }
+  if (lose_run_task_answers_ > 0) {
+    --lose_run_task_answers_;
+    ScriptedResponse lost;
+    lost.action = ScriptedResponse::kResetConnection;
+    return lost;
+  }
+  return Pass(*response);
+}
+
+void AwsRealismProxy::RewriteDescribeTasks(json& answer) {
+  std::lock_guard lock(mutex_);
+  json tasks = json::array();
+  json failures = answer.value("failures", json::array());
+  for (json& task : answer.value("tasks", json::array())) {
+    std::string arn = task.value("taskArn", "");
+    auto missing = missing_left_.find(arn);
+    if (missing != missing_left_.end() && missing->second > 0) {
+      --missing->second;
+      failures.push_back({{"arn", arn}, {"reason", "MISSING"}});
+      continue;
+    }
+    if (!stop_code_.empty() && task.value("lastStatus", "") == "STOPPED") {
+      task["stopCode"] = stop_code_;
+      task["stoppedReason"] = stopped_reason_;
+    }
+    tasks.push_back(std::move(task));
+  }
+  answer["tasks"] = std::move(tasks);
+  answer["failures"] = std::move(failures);
+}
+
+}  // namespace sluice::testing
