@@ -54,6 +54,12 @@ struct ClientContext {
   std::shared_ptr<std::atomic<int64_t>> clock_skew_ms;
 
   const Profile* profile() const { return config.FindProfile(profile_name); }
+  // The [services NAME] section the profile names with "services = NAME", or null.
+  const Profile* services() const {
+    const Profile* p = profile();
+    const std::string* name = p != nullptr ? p->Get("services") : nullptr;
+    return name != nullptr ? config.FindServices(*name) : nullptr;
+  }
   SystemTime SigningTime() const {
     return clock->Now() + std::chrono::milliseconds(clock_skew_ms->load());
   }

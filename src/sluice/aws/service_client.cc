@@ -53,7 +53,7 @@ ServiceClient::ServiceClient(std::shared_ptr<const ClientContext> context,
 Result<std::shared_ptr<ServiceClient>> ServiceClient::Make(
     std::shared_ptr<const ClientContext> context, const AwsService& service) {
   auto endpoint = ResolveEndpoint(service, context->region, context->endpoint_flag, *context->env,
-                                  context->profile());
+                                  context->profile(), context->services());
   if (!endpoint.ok()) return endpoint.error();
   return std::shared_ptr<ServiceClient>(
       new ServiceClient(std::move(context), service, std::move(endpoint).value()));
@@ -61,7 +61,12 @@ Result<std::shared_ptr<ServiceClient>> ServiceClient::Make(
 
 Result<HttpResponse> ServiceClient::Call(std::string_view operation, HttpRequest request,
                                          const CallOptions& options) {
-  if (request.endpoint.empty()) request.endpoint = endpoint_.url.Endpoint();
+  if (request.endpoint.empty()) {
+    request.endpoint = endpoint_.url.Endpoint();
+    // A custom endpoint under a path (an S3-compatible gateway at http://host/s3): every
+    // request goes, and is signed, under that prefix.
+    request.path = PathPrefix(endpoint_) + request.path;
+  }
   ParsedUrl url;
   if (!ParseUrl(request.endpoint + "/", &url)) {
     return Error::Config("invalid endpoint " + request.endpoint);

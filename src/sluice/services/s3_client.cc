@@ -57,7 +57,7 @@ S3Address AddressS3(const ResolvedEndpoint& endpoint, std::string_view bucket, s
     out.path = "/" + encoded_key;
   } else {
     out.endpoint = endpoint.url.Endpoint();
-    out.path = "/" + UriEncode(bucket);
+    out.path = PathPrefix(endpoint) + "/" + UriEncode(bucket);
     if (!key.empty()) out.path += "/" + encoded_key;
   }
   return out;

@@ -59,6 +59,24 @@ class RetryLoopbackTest : public ::testing::Test {
 
 ScriptedResponse Ok() { return {.status = 200, .body = R"({"clusterArns":["arn:c"]})"}; }
 
+// --endpoint-url http://host:port/some/prefix: requests go, and are signed, under the prefix
+// (S3-compatible gateways and API proxies mounted under a path). Before the fix it was dropped.
+TEST_F(RetryLoopbackTest, AnEndpointsPathPrefixIsKeptAndSigned) {
+  LoopbackHttpServer server(testing::Script({Ok()}));
+  auto out = ListClusters(Context(server.endpoint() + "/gateway/ecs/"));
+  ASSERT_TRUE(out.ok()) << out.error().ToString();
+  ASSERT_EQ(server.request_count(), 1u);
+  EXPECT_EQ(server.requests()[0].path, "/gateway/ecs/");
+  // The same path through the S3 client, path-style.
+  LoopbackHttpServer s3(testing::Script({{.status = 200, .body = "hello"}}));
+  auto context = Context(s3.endpoint() + "/storage");
+  auto client = S3Client::Make(context);
+  ASSERT_TRUE(client.ok());
+  auto got = (*client)->GetObject("bucket", "dir/key.txt");
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(s3.requests().at(0).path, "/storage/bucket/dir/key.txt");
+}
+
 TEST_F(RetryLoopbackTest, ServerErrorsAndThrottlingAreRetriedUntilSuccess) {
   LoopbackHttpServer server(testing::Script({
       {.status = 503, .body = "<Error><Code>SlowDown</Code><Message>Reduce</Message></Error>"},

@@ -32,6 +32,16 @@ TEST(S3AddressTest, VirtualHostedOnAws) {
   EXPECT_EQ(a.path, "/dir/a%20b%2Bc.csv");
 }
 
+// An S3-compatible gateway mounted under a path: before the fix the prefix was dropped.
+TEST(S3AddressTest, ACustomEndpointsPathPrefixIsKept) {
+  ResolvedEndpoint gateway = Custom();
+  gateway.url.path = "/gateway/s3/";
+  S3Address a = AddressS3(gateway, "b", "k/x y", false);
+  EXPECT_EQ(a.endpoint, "http://127.0.0.1:5000");
+  EXPECT_EQ(a.path, "/gateway/s3/b/k/x%20y");
+  EXPECT_EQ(AddressS3(gateway, "b", "", false).path, "/gateway/s3/b");
+}
+
 TEST(S3AddressTest, PathStyleForCustomEndpointsDotsAndWhenForced) {
   EXPECT_EQ(AddressS3(Custom(), "b", "k/x", false).endpoint, "http://127.0.0.1:5000");
   EXPECT_EQ(AddressS3(Custom(), "b", "k/x", false).path, "/b/k/x");

@@ -2,8 +2,36 @@
 
 namespace sluice {
 
+namespace {
+
+// The partitions whose endpoints are not under amazonaws.com (botocore's partitions.json),
+// matched by region prefix; "us-iso-" does not match "us-isob-" or "us-isof-".
+struct Partition {
+  std::string_view region_prefix;
+  std::string_view dns_suffix;
+};
+constexpr Partition kPartitions[] = {
+    {"cn-", "amazonaws.com.cn"},        // aws-cn
+    {"us-iso-", "c2s.ic.gov"},          // aws-iso
+    {"us-isob-", "sc2s.sgov.gov"},      // aws-iso-b
+    {"us-isof-", "csp.hci.ic.gov"},     // aws-iso-f
+    {"eu-isoe-", "cloud.adc-e.uk"},     // aws-iso-e
+    {"eusc-", "amazonaws.eu"},          // aws-eusc
+};
+
+}  // namespace
+
+std::string PathPrefix(const ResolvedEndpoint& endpoint) {
+  std::string_view prefix = endpoint.url.path;
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  return std::string(prefix);
+}
+
 std::string_view DnsSuffixForRegion(std::string_view region) {
-  return region.starts_with("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+  for (const Partition& p : kPartitions) {
+    if (region.starts_with(p.region_prefix)) return p.dns_suffix;
+  }
+  return "amazonaws.com";  // aws and aws-us-gov
 }
 
 namespace {
@@ -20,26 +48,38 @@ Result<ResolvedEndpoint> FromUrl(std::string_view url, std::string source, std::
   return out;
 }
 
-bool IsTrue(const std::optional<std::string>& v) {
-  return v && (*v == "true" || *v == "TRUE" || *v == "True" || *v == "1");
+// "true" in any case, as the SDKs read boolean settings.
+bool IsTrue(std::string_view v) {
+  if (v.size() != 4) return false;
+  for (size_t i = 0; i < 4; ++i) {
+    if ((v[i] | 0x20) != "true"[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace
 
 Result<ResolvedEndpoint> ResolveEndpoint(const AwsService& service, std::string_view region,
                                          std::string_view flag_url, const Environment& env,
-                                         const Profile* profile) {
+                                         const Profile* profile, const Profile* services) {
   std::string signing_region = service.global ? "us-east-1" : std::string(region);
   if (!flag_url.empty()) return FromUrl(flag_url, "--endpoint-url", signing_region);
 
-  bool ignore_configured = IsTrue(env.Get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) ||
-                           (profile != nullptr && profile->Get("ignore_configure_endpoint_urls") &&
-                            *profile->Get("ignore_configure_endpoint_urls") == "true");
+  const std::string* ignore_key =
+      profile != nullptr ? profile->Get("ignore_configured_endpoint_urls") : nullptr;
+  bool ignore_configured = IsTrue(env.Get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) ||
+                           (ignore_key != nullptr && IsTrue(*ignore_key));
   if (!ignore_configured) {
     std::string service_var = "AWS_ENDPOINT_URL_" + std::string(service.env_id);
     if (auto v = env.GetNonEmpty(service_var)) return FromUrl(*v, service_var, signing_region);
     if (auto v = env.GetNonEmpty("AWS_ENDPOINT_URL")) {
       return FromUrl(*v, "AWS_ENDPOINT_URL", signing_region);
+    }
+    std::string service_key = std::string(service.config_id) + ".endpoint_url";
+    if (services != nullptr) {
+      if (const std::string* v = services->Get(service_key)) {
+        return FromUrl(*v, "[services " + services->name + "] " + service_key, signing_region);
+      }
     }
     if (profile != nullptr) {
       if (const std::string* v = profile->Get("endpoint_url")) {

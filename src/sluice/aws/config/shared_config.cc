@@ -1,11 +1,14 @@
 // The shared config files are read the way botocore reads them (configloader.py over Python's
 // configparser.RawConfigParser), so that sluice sees exactly the profiles and values `aws` sees:
 //
-// - A section header is "[" ... "]" on its own line. In the config file, [default] and
-//   [profile NAME] are profiles (NAME split like a shell word, so [profile "a b"] is "a b");
-//   any other section ([sso-session X], [services X], [preview], a bare [NAME]) is not. When two
-//   headers name the same profile ([default] and [profile default]) the later one wins whole,
-//   as botocore's dictionary assignment does. In the credentials file every [NAME] is a profile.
+// - A section header is "[" ... "]" on its own line; the name inside is trimmed. In the config
+//   file, [default] and [profile NAME] are profiles (NAME split like a shell word, so
+//   [profile "a b"] is "a b"); [services NAME] sections hold per-service settings (see
+//   FindServices); any other section ([sso-session X], [preview], a bare [NAME]) is neither.
+//   When the file has both [default] and [profile default], [profile default] wins wherever
+//   it stands and [default] is ignored, as the SDKs' shared parser tests define (botocore
+//   lets the later one win: the SDKs' rule is the documented one). In the credentials file
+//   every [NAME] is a profile.
 // - "key = value", "key=value" and "key: value": the first "=" or ":" splits; keys are
 //   lower-cased, keys and values trimmed.
 // - "#" and ";" start a comment only as the first non-blank character of a line. RawConfigParser
@@ -171,15 +174,27 @@ std::optional<std::vector<std::string>> ShellWords(std::string_view s) {
   return words;
 }
 
-// The profile a config-file section header defines, or nullopt when it is not a profile.
-std::optional<std::string> ConfigProfileName(std::string_view header) {
-  if (header == "default") return std::string(header);
+// The NAME of a "[KIND NAME]" header ("profile", "services"), or nullopt.
+std::optional<std::string> PrefixedName(std::string_view header, std::string_view kind) {
   // botocore checks only the prefix and the word count, so "[profiles x]" is profile "x" for
   // the CLI too; matching that keeps both tools agreeing on which profiles exist.
-  if (!header.starts_with("profile")) return std::nullopt;
+  if (!header.starts_with(kind)) return std::nullopt;
   auto words = ShellWords(header);
   if (!words || words->size() != 2) return std::nullopt;
   return std::move((*words)[1]);
+}
+
+// The profile a config-file section header defines, or nullopt when it is not a profile.
+std::optional<std::string> ConfigProfileName(std::string_view header) {
+  header = Trim(header);
+  if (header == "default") return std::string(header);
+  if (header.starts_with("services")) return std::nullopt;
+  return PrefixedName(header, "profile");
+}
+
+void Merge(Profile& into, const std::string& name, const RawSection& section) {
+  into.name = name;
+  for (auto& [key, value] : FlattenValues(section)) into.values[key] = std::move(value);
 }
 
 std::string ExpandHome(std::string path, const Environment& env) {
@@ -227,19 +242,35 @@ Result<SharedConfig> SharedConfig::Load(const Environment& env) {
 
 SharedConfig SharedConfig::Parse(std::string_view config_text, std::string_view credentials_text) {
   SharedConfig config;
-  for (const RawSection& section : SplitSections(config_text)) {
+  std::vector<RawSection> sections = SplitSections(config_text);
+  bool prefixed_default = false;
+  for (const RawSection& section : sections) {
     auto name = ConfigProfileName(section.header);
-    if (!name) continue;
-    config.profiles_[*name] = Profile{*name, FlattenValues(section)};
+    prefixed_default = prefixed_default || (name == "default" && Trim(section.header) != "default");
   }
-  // botocore's Session.full_config: credentials-file sections, named as written, are added as
-  // profiles or update the config file's profile of the same name key by key.
+  for (const RawSection& section : sections) {
+    std::string_view header = Trim(section.header);
+    if (auto services = PrefixedName(header, "services")) {
+      Merge(config.services_[*services], *services, section);
+      continue;
+    }
+    auto name = ConfigProfileName(header);
+    if (!name) continue;
+    if (header == "default" && prefixed_default) continue;  // [profile default] wins
+    Merge(config.profiles_[*name], *name, section);
+  }
+  // Credentials-file sections, named as written (trimmed), are added as profiles or update
+  // the config file's profile of the same name key by key.
   for (const RawSection& section : SplitSections(credentials_text)) {
-    Profile& profile = config.profiles_[section.header];
-    profile.name = section.header;
-    for (auto& [key, value] : FlattenValues(section)) profile.values[key] = std::move(value);
+    std::string name(Trim(section.header));
+    Merge(config.profiles_[name], name, section);
   }
   return config;
+}
+
+const Profile* SharedConfig::FindServices(std::string_view name) const {
+  auto it = services_.find(name);
+  return it == services_.end() ? nullptr : &it->second;
 }
 
 const Profile* SharedConfig::FindProfile(std::string_view name) const {

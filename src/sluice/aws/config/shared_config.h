@@ -1,6 +1,7 @@
 // The shared AWS config and credentials files (~/.aws/config, ~/.aws/credentials), as the AWS
 // CLI and SDKs read them: [profile NAME] sections in config, [NAME] in credentials, "#" and ";"
-// comments, indented sub-sections (s3 =\n  addressing_style = path) kept as "s3.addressing_style".
+// comments, indented sub-sections (s3 =\n  addressing_style = path) kept as "s3.addressing_style",
+// and [services NAME] sections (a profile's "services = NAME" picks one).
 // Values in the credentials file win over the config file's for the same profile.
 #pragma once
 
@@ -31,9 +32,13 @@ class SharedConfig {
 
   // The merged profile, or nullptr when neither file has it.
   const Profile* FindProfile(std::string_view name) const;
+  // A [services NAME] section: per-service settings keyed "<service config id>.<key>"
+  // ("s3.endpoint_url"); nullptr when there is none.
+  const Profile* FindServices(std::string_view name) const;
 
  private:
   std::map<std::string, Profile, std::less<>> profiles_;
+  std::map<std::string, Profile, std::less<>> services_;
 };
 
 // --profile if given, else AWS_PROFILE, else "default".

@@ -1,5 +1,8 @@
 // Web identity: an OIDC token in a file (EKS IRSA, GitHub Actions, ECS with a token file),
 // exchanged for role credentials with STS AssumeRoleWithWebIdentity, which needs no signature.
+// InvalidIdentityToken and IDPCommunicationError are retried (re-reading the file each time),
+// as the Go and C++ SDKs do: a CI OIDC token used the moment it is issued can race the
+// identity provider's key publication, and STS failing to reach the provider is transient.
 #include <cstring>
 
 #include "sluice/aws/credentials/credential_sources.h"
@@ -15,6 +18,21 @@ class WebIdentityProvider : public CredentialsProvider {
       : settings_(std::move(settings)), make_sts_(std::move(make_sts)), clock_(clock) {}
 
   Result<Credentials> Resolve() override {
+    for (int attempt = 1;; ++attempt) {
+      auto credentials = ResolveOnce();
+      if (credentials.ok() || attempt >= kAttempts) return credentials;
+      const std::string& code = credentials.error().code;
+      if (code != "InvalidIdentityToken" && code != "IDPCommunicationError") return credentials;
+      clock_->SleepFor(kFirstDelay * (1 << (attempt - 1)));
+    }
+  }
+  std::string Name() const override { return "web identity"; }
+
+ private:
+  static constexpr int kAttempts = 4;
+  static constexpr std::chrono::milliseconds kFirstDelay{500};  // then 1 s, 2 s
+
+  Result<Credentials> ResolveOnce() {
     // Read on every call: the file is rotated under us (EKS refreshes it hourly).
     int error = 0;
     auto read = ReadWholeFile(settings_.token_file, &error);
@@ -51,9 +69,7 @@ class WebIdentityProvider : public CredentialsProvider {
     }
     return credentials;
   }
-  std::string Name() const override { return "web identity"; }
 
- private:
   WebIdentitySettings settings_;
   std::function<std::unique_ptr<StsApi>()> make_sts_;
   Clock* clock_;

@@ -45,11 +45,12 @@ TEST(SharedConfigTest, OnlyDefaultAndProfileSectionsAreConfigProfiles) {
       "[sso-session corp]\nsso_region = us-east-1\n"
       "[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:9000\n"
       "[profile]\nregion = x\n"
-      "[profile a b]\nregion = x\n"
-      "[ default ]\nregion = x\n",
+      "[profile a b]\nregion = x\n",
       "");
+  // (A header's name is trimmed, as the SDKs do: "[ default ]" is the default profile, see
+  // ProfileAndSectionNamesAreTrimmed.)
   for (std::string_view name : {"dev", "sso-session corp", "corp", "services local", "local",
-                                "profile", "a b", "b", "default", " default "}) {
+                                "profile", "a b", "b", "default"}) {
     EXPECT_EQ(config.FindProfile(name), nullptr) << name;
   }
 }
@@ -68,17 +69,48 @@ TEST(SharedConfigTest, ProfileNamesAreSplitLikeShellWords) {
   EXPECT_EQ(config.FindProfile("unterminated"), nullptr);
 }
 
-TEST(SharedConfigTest, ProfileDefaultIsTheDefaultProfileAndTheLaterSectionWins) {
+TEST(SharedConfigTest, ProfileDefaultIsTheDefaultProfileAndReplacesDefault) {
   EXPECT_EQ(ValueOf(SharedConfig::Parse("[profile default]\nregion = ap-east-1\n", ""), "default",
                     "region"),
             "ap-east-1");
-  // As in botocore, two headers for one profile do not merge: the later section replaces it.
+  // [default] is ignored when [profile default] exists: nothing of it is merged in.
   SharedConfig config = SharedConfig::Parse(
       "[default]\nregion = us-east-1\noutput = json\n"
       "[profile default]\nregion = us-east-2\n",
       "");
   EXPECT_EQ(ValueOf(config, "default", "region"), "us-east-2");
   EXPECT_EQ(ValueOf(config, "default", "output"), "<absent>");
+}
+
+// The SDKs' shared parser tests: [profile default] wins over [default] wherever it stands, and
+// repeated [profile default] sections merge. Before the fix the later of the two won.
+TEST(SharedConfigTest, ProfileDefaultWinsOverDefaultWhereverItStands) {
+  SharedConfig first = SharedConfig::Parse("[profile default]\nname = value\n[default]\nname2 = value2\n", "");
+  EXPECT_EQ(ValueOf(first, "default", "name"), "value");
+  EXPECT_EQ(ValueOf(first, "default", "name2"), "<absent>");
+  SharedConfig mixed = SharedConfig::Parse(
+      "[profile default]\nname = value\n[default]\nname2 = value2\n[profile default]\nname3 = value3\n",
+      "[default]\nsecret = foo\n");
+  EXPECT_EQ(ValueOf(mixed, "default", "name"), "value");
+  EXPECT_EQ(ValueOf(mixed, "default", "name2"), "<absent>");
+  EXPECT_EQ(ValueOf(mixed, "default", "name3"), "value3");
+  EXPECT_EQ(ValueOf(mixed, "default", "secret"), "foo");
+  // Without a [profile default], [default] is the default profile.
+  EXPECT_EQ(ValueOf(SharedConfig::Parse("[default]\nname = v\n", ""), "default", "name"), "v");
+}
+
+TEST(SharedConfigTest, ProfileAndSectionNamesAreTrimmed) {
+  SharedConfig config = SharedConfig::Parse(
+      "[profile \tfoo \t]\nname = a\n[ default ]\nname = b\n[profile\tbar]\nname = c\n"
+      "[ services  s1 ]\ns3 =\n  endpoint_url = http://x:1\n",
+      "[ cred ]\naws_access_key_id = K\n");
+  EXPECT_EQ(ValueOf(config, "foo", "name"), "a");
+  EXPECT_EQ(ValueOf(config, "default", "name"), "b");
+  EXPECT_EQ(ValueOf(config, "bar", "name"), "c");
+  EXPECT_EQ(ValueOf(config, "cred", "aws_access_key_id"), "K");
+  ASSERT_NE(config.FindServices("s1"), nullptr);
+  EXPECT_EQ(*config.FindServices("s1")->Get("s3.endpoint_url"), "http://x:1");
+  EXPECT_EQ(config.FindProfile("services s1"), nullptr);
 }
 
 TEST(SharedConfigTest, RepeatedSectionsMergeAndRepeatedKeysTakeTheLastValue) {

@@ -35,12 +35,13 @@ class ScriptedSts : public StsApi {
   std::shared_ptr<std::vector<Call>> calls = std::make_shared<std::vector<Call>>();
   std::string signed_with;
   std::optional<Error> fail;
+  std::shared_ptr<int> fail_left;  // null: `fail` every time; else only this many times
   SystemTime expiration;
 
  private:
   Result<Credentials> Answer(std::string operation, const AssumeRoleParams& params) {
     calls->push_back({operation, params, signed_with});
-    if (fail) return *fail;
+    if (fail && (!fail_left || (*fail_left)-- > 0)) return *fail;
     Credentials c{"ASIA" + std::to_string(calls->size()), "role-secret", "role-token", expiration,
                   operation + " " + params.role_arn};
     return c;
@@ -71,12 +72,14 @@ class CredentialsTest : public ::testing::Test {
     context.clock = &clock_;
     auto calls = sts_calls_;
     auto fail = sts_fail_;
+    auto fail_left = sts_fail_left_;
     auto expiration = clock_.now + std::chrono::hours(1);
-    context.make_sts = [calls, fail, expiration](std::shared_ptr<CredentialsProvider> source,
-                                                 const std::string&) {
+    context.make_sts = [calls, fail, fail_left, expiration](
+                           std::shared_ptr<CredentialsProvider> source, const std::string&) {
       auto sts = std::make_unique<ScriptedSts>();
       sts->calls = calls;
       sts->fail = fail;
+      sts->fail_left = fail_left;
       sts->expiration = expiration;
       if (source) {
         auto c = source->Resolve();
@@ -94,6 +97,7 @@ class CredentialsTest : public ::testing::Test {
   std::shared_ptr<std::vector<ScriptedSts::Call>> sts_calls_ =
       std::make_shared<std::vector<ScriptedSts::Call>>();
   std::optional<Error> sts_fail_;
+  std::shared_ptr<int> sts_fail_left_;
 };
 
 TEST_F(CredentialsTest, EnvironmentComesFirst) {
@@ -146,6 +150,44 @@ TEST_F(CredentialsTest, WebIdentityFromTheEnvironmentReadsTheTokenFile) {
   EXPECT_EQ(call.params.role_arn, "arn:aws:iam::123456789012:role/pod");
   EXPECT_EQ(call.params.role_session_name, "pod-1");
   EXPECT_EQ(call.signed_with, "");
+}
+
+// CI OIDC tokens race the provider's keys: STS answers InvalidIdentityToken for a moment.
+// Before the fix the first such answer failed the run.
+TEST_F(CredentialsTest, WebIdentityRetriesInvalidIdentityTokenAndIdpCommunicationError) {
+  testing::WriteFile(dir_ + "/token", "header.payload.signature\n");
+  env_.Set("AWS_WEB_IDENTITY_TOKEN_FILE", dir_ + "/token");
+  env_.Set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci");
+  for (std::string code : {"InvalidIdentityToken", "IDPCommunicationError"}) {
+    SCOPED_TRACE(code);
+    sts_calls_->clear();
+    clock_.sleeps.clear();
+    Error e;
+    e.code = code;
+    e.http_status = 400;
+    e.message = "token not valid yet";
+    sts_fail_ = e;
+    sts_fail_left_ = std::make_shared<int>(2);
+    auto c = Chain()->Resolve();
+    ASSERT_TRUE(c.ok()) << c.error().ToString();
+    EXPECT_EQ(sts_calls_->size(), 3u);
+    EXPECT_EQ(clock_.sleeps, (std::vector<std::chrono::milliseconds>{
+                                 std::chrono::milliseconds(500), std::chrono::milliseconds(1000)}));
+  }
+  sts_calls_->clear();
+  sts_fail_left_ = std::make_shared<int>(100);  // never recovers: four attempts, then the error
+  auto c = Chain()->Resolve();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(sts_calls_->size(), 4u);
+  EXPECT_NE(c.error().message.find("IDPCommunicationError"), std::string::npos) << c.error().message;
+
+  sts_calls_->clear();
+  Error denied;
+  denied.code = "AccessDenied";
+  sts_fail_ = denied;
+  sts_fail_left_ = nullptr;
+  EXPECT_FALSE(Chain()->Resolve().ok());
+  EXPECT_EQ(sts_calls_->size(), 1u);  // not retried
 }
 
 TEST_F(CredentialsTest, MissingWebIdentityTokenFileIsAClearError) {
