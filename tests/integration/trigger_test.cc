@@ -96,6 +96,15 @@ class TriggerEcsTest : public testing::MotoSuiteTest<> {
     return TriggerRun(dir_, AwsEnv(dir_, *moto_), args);
   }
 
+  // A --wait run with these --retries whose AWS calls go through `proxy` (in front of moto).
+  TriggerRun WaitingThrough(const testing::AwsRealismProxy& proxy, const std::string& retries) {
+    return TriggerRun(dir_,
+                      AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
+                             moto_->credentials().secret_access_key),
+                      {"--cluster", cluster_, "--task-definition", family_, "--launch-type",
+                       "FARGATE", "--wait", "--retries", retries, "--retry-delay", "10ms"});
+  }
+
   std::string TaskArnPrefix() const {
     return "arn:aws:ecs:us-east-1:" + moto_->account_id() + ":task/" + cluster_ + "/";
   }
@@ -196,10 +205,7 @@ TEST_F(TriggerEcsTest, WaitReportsTheStoppedTasksExitCode) {
 TEST_F(TriggerEcsTest, ATaskEcsDoesNotShowYetIsWaitedForNotStartedTwice) {
   testing::AwsRealismProxy proxy(moto_->endpoint());
   proxy.MissingDescribes(3);
-  TriggerRun run(dir_, AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
-                              moto_->credentials().secret_access_key),
-                 {"--cluster", cluster_, "--task-definition", family_, "--launch-type", "FARGATE",
-                  "--wait", "--retries", "2", "--retry-delay", "10ms"});
+  TriggerRun run = WaitingThrough(proxy, "2");
   run.Feed(WatchEvent("in-bucket", "one.csv", "e1"));
   ASSERT_EQ(run.Wait(120000), 0) << run.Stderr();
   auto results = run.Results();
@@ -216,10 +222,7 @@ TEST_F(TriggerEcsTest, ATaskEcsDoesNotShowYetIsWaitedForNotStartedTwice) {
 TEST_F(TriggerEcsTest, ASpotInterruptionIsRetriedAndReportedWithItsStopCode) {
   testing::AwsRealismProxy proxy(moto_->endpoint());
   proxy.StopTasksWith("SpotInterruption", "Your Spot Task was interrupted.");
-  TriggerRun run(dir_, AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
-                              moto_->credentials().secret_access_key),
-                 {"--cluster", cluster_, "--task-definition", family_, "--launch-type", "FARGATE",
-                  "--wait", "--retries", "1", "--retry-delay", "10ms"});
+  TriggerRun run = WaitingThrough(proxy, "1");
   run.Feed(WatchEvent("in-bucket", "one.csv", "e1"));
   ASSERT_EQ(run.Wait(120000), 1) << run.Stderr();
   auto results = run.Results();
