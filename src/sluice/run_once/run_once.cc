@@ -122,17 +122,16 @@ class TaskRun {
     }
   }
 
-  enum class LogRead { kLines, kNothing, kFailed };
+  enum class LogRead { kLines, kNothing, kThrottled, kFailed };
 
   LogRead ReadLogs() {
     if (!follower_) return LogRead::kNothing;
     auto read = follower_->Poll([this](const LogEvent& e) { deps_.output(e.message); });
     LogRead outcome = LogRead::kNothing;
-    last_throttled_ = false;
     if (!read.ok()) {
-      outcome = LogRead::kFailed;
-      if (ClassifyFailure(read.error()) == FailureClass::kThrottling) {
-        last_throttled_ = true;
+      outcome = ClassifyFailure(read.error()) == FailureClass::kThrottling ? LogRead::kThrottled
+                                                                           : LogRead::kFailed;
+      if (outcome == LogRead::kThrottled) {
         pacer_.Throttled();
         if (!throttle_warned_) {
           deps_.log("GetLogEvents is throttled (the account's quota is shared): reading logs "
@@ -156,12 +155,13 @@ class TaskRun {
   // waited out (a little longer each time), not taken for the end.
   void DrainLogs() {
     if (!follower_) return;
-    ReadLogs();
+    LogRead read = ReadLogs();
     for (int round = 0; round < 30; ++round) {
-      deps_.pause(last_throttled_ ? std::min(pacer_.interval(), options_.log_interval * 4)
-                                  : options_.log_interval);
-      LogRead read = ReadLogs();
-      if (read == LogRead::kNothing || (read == LogRead::kFailed && !last_throttled_)) return;
+      deps_.pause(read == LogRead::kThrottled
+                      ? std::min(pacer_.interval(), options_.log_interval * 4)
+                      : options_.log_interval);
+      read = ReadLogs();
+      if (read == LogRead::kNothing || read == LogRead::kFailed) return;
     }
   }
 
@@ -225,7 +225,6 @@ class TaskRun {
   std::chrono::steady_clock::time_point next_log_poll_ = std::chrono::steady_clock::now();
   bool logs_warned_ = false;
   bool throttle_warned_ = false;
-  bool last_throttled_ = false;
   nlohmann::json result_ = {{"task_arn", nullptr},
                             {"cluster", options_.request.cluster},
                             {"client_token", options_.request.client_token},
