@@ -11,6 +11,7 @@
 
 #include "sluice/services/s3_client.h"
 #include "sluice/services/sqs_client.h"
+#include "tests/peers/aws_realism_proxy.h"
 #include "tests/peers/peers.h"
 
 namespace sluice {
@@ -28,8 +29,10 @@ std::string ReadFile(const std::string& path) {
 // One sluice-watch run: stdout and stderr go to files the test reads as they grow.
 class WatchRun {
  public:
+  // `env` overrides the defaults (AWS_ENDPOINT_URL to go through a proxy, AWS_REGION, ...).
   WatchRun(const MotoServer& moto, const std::string& dir, const std::vector<std::string>& args,
-           const Credentials* credentials = nullptr)
+           const Credentials* credentials = nullptr,
+           const std::map<std::string, std::string>& overrides = {})
       : out_(dir + "/out." + std::to_string(++counter_)), err_(out_ + ".err") {
     std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\"$SLUICE_TEST_ERR\"",
                                      std::string(SLUICE_BIN_DIR) + "/sluice-watch"};
@@ -46,6 +49,7 @@ class WatchRun {
         {"AWS_SECRET_ACCESS_KEY",
          (credentials ? *credentials : moto.credentials()).secret_access_key},
     };
+    for (const auto& [name, value] : overrides) env[name] = value;
     std::string error;
     process_ = testing::ChildProcess::Start(argv, env, out_, &error);
     EXPECT_NE(process_, nullptr) << error;
@@ -351,6 +355,104 @@ TEST_F(WatchAccessTest, AccessDeniedIsExit1WithAClearLine) {
   // The allowed user still sees the object: the denial came from the policy, not the set-up.
   WatchRun allowed(*moto_, dir, {"--initial", "--once", "s3://guarded/data.csv"});
   EXPECT_EQ(allowed.Wait(30000), 0) << allowed.Stderr();
+  testing::RemoveTree(dir);
+}
+
+// Through AwsRealismProxy (tests/peers/aws_realism_proxy.h): what real S3 answers and moto does
+// not. Each of these failed before its fix, as the comments say.
+class WatchRealS3Test : public WatchTest {
+ protected:
+  void SetUp() override {
+    WatchTest::SetUp();
+    proxy_ = std::make_unique<testing::AwsRealismProxy>(moto_->endpoint());
+  }
+  WatchRun Run(const std::vector<std::string>& args, const std::string& region = "us-east-1") {
+    return WatchRun(*moto_, dir_, args, nullptr,
+                    {{"AWS_ENDPOINT_URL", proxy_->endpoint()}, {"AWS_REGION", region}});
+  }
+  std::unique_ptr<testing::AwsRealismProxy> proxy_;
+};
+
+// Before: "PermanentRedirect (HTTP 301)" at the check and exit 1.
+TEST_F(WatchRealS3Test, ABucketInAnotherRegionIsFollowedAndSaidOnce) {
+  auto eu = S3Client::Make(WithRegion(moto_->Context(), "eu-west-1"));
+  ASSERT_TRUE(eu.ok());
+  std::string bucket = bucket_ + "-eu";
+  ASSERT_TRUE((*eu)->CreateBucket(bucket).ok());
+  ASSERT_TRUE((*eu)->PutObject(bucket, "in/a.csv", "a").ok());
+  proxy_->BucketInRegion(bucket, "eu-west-1");
+
+  for (std::string target : {"s3://" + bucket + "/in/a.csv", "s3://" + bucket + "/in/"}) {
+    int redirects_before = proxy_->RegionRedirects();
+    WatchRun run = Run({"--initial", "--once", target});
+    EXPECT_EQ(run.Wait(30000), 0) << target << run.Stderr();
+    auto events = run.Events();
+    ASSERT_EQ(events.size(), 1u) << run.Stderr();
+    EXPECT_EQ(events[0]["key"], "in/a.csv");
+    std::string err = run.Stderr();
+    size_t said = err.find("is in region eu-west-1");
+    EXPECT_NE(said, std::string::npos) << err;
+    EXPECT_EQ(err.find("is in region eu-west-1", said + 1), std::string::npos) << err;
+    // One redirect: later requests went to the bucket's region straight away.
+    EXPECT_EQ(proxy_->RegionRedirects(), redirects_before + 1) << err;
+  }
+  // Started in the bucket's region, nothing is redirected.
+  int redirects_before = proxy_->RegionRedirects();
+  WatchRun there = Run({"--initial", "--once", "s3://" + bucket + "/in/"}, "eu-west-1");
+  EXPECT_EQ(there.Wait(30000), 0) << there.Stderr();
+  EXPECT_EQ(proxy_->RegionRedirects(), redirects_before);
+}
+
+// Before: HeadBucket's 403 ("no permission to read bucket") and the watcher never started.
+TEST_F(WatchRealS3Test, ListBucketScopedToThePrefixIsEnoughForAPrefixTarget) {
+  Put("uploads/u1/photo.jpg", "p");
+  Put("uploads/u2/other.jpg", "o");
+  proxy_->ScopeListBucketToPrefix(bucket_, "uploads/u1/");
+  WatchRun mine = Run({"--initial", "--once", "s3://" + bucket_ + "/uploads/u1/"});
+  EXPECT_EQ(mine.Wait(30000), 0) << mine.Stderr();
+  auto events = mine.Events();
+  ASSERT_EQ(events.size(), 1u) << mine.Stderr();
+  EXPECT_EQ(events[0]["key"], "uploads/u1/photo.jpg");
+
+  WatchRun theirs = Run({"--initial", "--once", "s3://" + bucket_ + "/uploads/u2/"});
+  EXPECT_EQ(theirs.Wait(30000), 1) << theirs.Stderr();
+  std::string err = theirs.Stderr();
+  EXPECT_NE(err.find("no permission to list s3://" + bucket_ + "/uploads/u2/"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+// Before: a bodyless 400 every interval, "retrying every interval" for ever.
+TEST_F(WatchRealS3Test, AnSseCObjectIsReportedAndStops) {
+  Put("secret.bin", "s");
+  proxy_->EncryptWithCustomerKey(bucket_, "secret.bin");
+  WatchRun run = Run({"--interval", "1s", "s3://" + bucket_ + "/secret.bin"});
+  EXPECT_EQ(run.Wait(30000), 1) << run.Stderr();
+  std::string err = run.Stderr();
+  EXPECT_NE(err.find("SSE-C"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+// Against a moto that checks signatures: HEAD answers carry no body, yet the line names the
+// real code. Before: "no permission to read bucket ... (s3:ListBucket)" for a wrong secret.
+TEST_F(WatchAccessTest, AWrongSecretOrKeyIdIsNamedAsSuch) {
+  std::string dir = testing::MakeTempDir("sluice-watch-keys-");
+  auto s3 = S3Client::Make(moto_->Context());
+  ASSERT_TRUE(s3.ok());
+  ASSERT_TRUE((*s3)->CreateBucket("keys").ok());
+  Credentials wrong_secret = moto_->credentials();
+  wrong_secret.secret_access_key += "x";
+  Credentials unknown_key = moto_->credentials();
+  unknown_key.access_key_id = "AKIAUNKNOWNUNKNOWN00";
+  for (auto [credentials, code] : {std::pair{&wrong_secret, "SignatureDoesNotMatch"},
+                                   std::pair{&unknown_key, "InvalidAccessKeyId"}}) {
+    for (std::string target : {"s3://keys/data.csv", "s3://keys/"}) {
+      WatchRun run(*moto_, dir, {target}, credentials);
+      EXPECT_EQ(run.Wait(30000), 1) << target << run.Stderr();
+      std::string err = run.Stderr();
+      EXPECT_NE(err.find(code), std::string::npos) << target << ": " << err;
+      EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    }
+  }
   testing::RemoveTree(dir);
 }
 

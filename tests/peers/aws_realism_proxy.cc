@@ -29,6 +29,50 @@ std::string ClusterOf(const json& body) {
   return slash == std::string::npos ? cluster : cluster.substr(slash + 1);
 }
 
+// The region of a SigV4 Authorization header's credential scope (AKID/date/REGION/service/...).
+std::string SignedRegion(const RecordedRequest& request) {
+  const std::string* auth = request.Header("Authorization");
+  if (auth == nullptr) return "";
+  size_t at = auth->find("Credential=");
+  if (at == std::string::npos) return "";
+  std::string scope = auth->substr(at + 11, auth->find(',', at) - at - 11);
+  size_t first = scope.find('/');
+  size_t second = first == std::string::npos ? first : scope.find('/', first + 1);
+  size_t third = second == std::string::npos ? second : scope.find('/', second + 1);
+  if (third == std::string::npos) return "";
+  return scope.substr(second + 1, third - second - 1);
+}
+
+// The value of one query parameter, form-decoded enough for the tests' prefixes.
+std::string QueryParam(const std::string& query, const std::string& name) {
+  for (size_t start = 0; start <= query.size();) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    std::string pair = query.substr(start, end - start);
+    if (pair.rfind(name + "=", 0) == 0) {
+      std::string value = pair.substr(name.size() + 1);
+      std::string out;
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (value[i] == '%' && i + 2 < value.size()) {
+          out += static_cast<char>(std::stoi(value.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          out += value[i];
+        }
+      }
+      return out;
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
+std::string S3ErrorBody(const std::string& code, const std::string& message,
+                        const std::string& extra = "") {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + code + "</Code><Message>" +
+         message + "</Message>" + extra + "<RequestId>PROXY</RequestId></Error>";
+}
+
 }  // namespace
 
 AwsRealismProxy::AwsRealismProxy(std::string upstream)
@@ -55,6 +99,76 @@ void AwsRealismProxy::StopTasksWith(const std::string& stop_code,
 void AwsRealismProxy::LoseRunTaskAnswers(int times) {
   std::lock_guard lock(mutex_);
   lose_run_task_answers_ = times;
+}
+
+void AwsRealismProxy::BucketInRegion(const std::string& bucket, const std::string& region) {
+  std::lock_guard lock(mutex_);
+  bucket_regions_[bucket] = region;
+}
+
+void AwsRealismProxy::ScopeListBucketToPrefix(const std::string& bucket, const std::string& prefix) {
+  std::lock_guard lock(mutex_);
+  list_prefix_scopes_[bucket] = prefix;
+}
+
+void AwsRealismProxy::EncryptWithCustomerKey(const std::string& bucket, const std::string& key) {
+  std::lock_guard lock(mutex_);
+  sse_c_objects_.insert(bucket + "/" + key);
+}
+
+int AwsRealismProxy::RegionRedirects() const {
+  std::lock_guard lock(mutex_);
+  return region_redirects_;
+}
+
+std::optional<ScriptedResponse> AwsRealismProxy::S3Quirk(const RecordedRequest& request) {
+  if (request.Header("X-Amz-Target") != nullptr || request.path.size() < 2) return std::nullopt;
+  size_t slash = request.path.find('/', 1);
+  std::string bucket = request.path.substr(1, slash == std::string::npos ? slash : slash - 1);
+  std::string key = slash == std::string::npos ? "" : request.path.substr(slash + 1);
+  bool head = request.method == "HEAD";
+  std::lock_guard lock(mutex_);
+  if (auto region = bucket_regions_.find(bucket); region != bucket_regions_.end()) {
+    std::string signed_for = SignedRegion(request);
+    if (!signed_for.empty() && signed_for != region->second) {
+      ++region_redirects_;
+      ScriptedResponse wrong;
+      wrong.headers = {{"x-amz-bucket-region", region->second}, {"Content-Type", "application/xml"}};
+      if (head) {
+        wrong.status = 301;
+        wrong.headers.push_back({"Content-Length", "0"});
+      } else {
+        wrong.status = 400;
+        wrong.body = S3ErrorBody("AuthorizationHeaderMalformed",
+                                 "The authorization header is malformed; the region '" + signed_for +
+                                     "' is wrong; expecting '" + region->second + "'",
+                                 "<Region>" + region->second + "</Region>");
+      }
+      return wrong;
+    }
+  }
+  if (auto scope = list_prefix_scopes_.find(bucket); scope != list_prefix_scopes_.end() && key.empty()) {
+    bool listing = request.method == "GET" && request.query.find("list-type=") != std::string::npos;
+    if (head) return ScriptedResponse{403, {{"Content-Length", "0"}}, "", ScriptedResponse::kRespond};
+    if (listing && QueryParam(request.query, "prefix").rfind(scope->second, 0) != 0) {
+      return ScriptedResponse{403, {{"Content-Type", "application/xml"}},
+                              S3ErrorBody("AccessDenied", "Access Denied"),
+                              ScriptedResponse::kRespond};
+    }
+  }
+  if (sse_c_objects_.count(bucket + "/" + key) > 0 &&
+      request.Header("x-amz-server-side-encryption-customer-key") == nullptr) {
+    if (head) return ScriptedResponse{400, {{"Content-Length", "0"}}, "", ScriptedResponse::kRespond};
+    if (request.method == "GET") {
+      return ScriptedResponse{400, {{"Content-Type", "application/xml"}},
+                              S3ErrorBody("InvalidRequest",
+                                          "The object was stored using a form of Server Side "
+                                          "Encryption. The correct parameters must be provided "
+                                          "to retrieve the object."),
+                              ScriptedResponse::kRespond};
+    }
+  }
+  return std::nullopt;
 }
 
 int AwsRealismProxy::RunTaskCalls() const {
@@ -99,6 +213,7 @@ ScriptedResponse AwsRealismProxy::Handle(const RecordedRequest& request) {
   std::string operation = Operation(request);
   json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
   if (operation == "RunTask" && body.is_object()) return RunTask(request, body);
+  if (auto quirk = S3Quirk(request)) return *quirk;
 
   auto response = Forward(request);
   if (!response.ok()) {

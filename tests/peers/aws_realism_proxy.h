@@ -16,12 +16,24 @@
 //     connection is reset before the answer: the client sees a network error, and its retry
 //     is what clientToken exists for.
 // Counters: how many tasks moto started and how many RunTask calls arrived.
+//
+// S3 (REST-XML, path-style as a custom endpoint is addressed):
+//   - BucketInRegion(bucket, region): a request for the bucket signed for another region (the
+//     credential scope of its Authorization header) is answered as S3 answers it: a HEAD with a
+//     bodyless 301 and x-amz-bucket-region, anything else with 400 AuthorizationHeaderMalformed
+//     naming the <Region> (moto serves any region at one endpoint and checks none).
+//   - ScopeListBucketToPrefix(bucket, prefix): the caller's policy allows s3:ListBucket only
+//     with an s3:prefix condition: HeadBucket gets a bodyless 403, a listing outside the prefix
+//     403 AccessDenied, a listing inside it moto's answer.
+//   - EncryptWithCustomerKey(bucket, key): the object is SSE-C: a HEAD without its key gets a
+//     bodyless 400, a GET 400 InvalidRequest.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -42,6 +54,12 @@ class AwsRealismProxy {
   void StopTasksWith(const std::string& stop_code, const std::string& stopped_reason);
   void LoseRunTaskAnswers(int times);
 
+  void BucketInRegion(const std::string& bucket, const std::string& region);
+  void ScopeListBucketToPrefix(const std::string& bucket, const std::string& prefix);
+  void EncryptWithCustomerKey(const std::string& bucket, const std::string& key);
+  // S3 requests answered with a region redirect (301 or AuthorizationHeaderMalformed).
+  int RegionRedirects() const;
+
   int RunTaskCalls() const;
   // Distinct task ARNs moto's RunTask answers named: the tasks really started.
   std::vector<std::string> TasksStarted() const;
@@ -53,6 +71,8 @@ class AwsRealismProxy {
   Result<HttpResponse> Forward(const RecordedRequest& request);
   ScriptedResponse RunTask(const RecordedRequest& request, const nlohmann::json& body);
   void RewriteDescribeTasks(nlohmann::json& answer);
+  // The answer an S3 behaviour gives instead of moto's, if one applies.
+  std::optional<ScriptedResponse> S3Quirk(const RecordedRequest& request);
   static ScriptedResponse Pass(const HttpResponse& response);
 
   std::string upstream_;
@@ -67,6 +87,10 @@ class AwsRealismProxy {
   std::vector<std::string> tasks_started_;
   std::vector<std::string> client_tokens_;
   std::map<std::string, std::string> token_answers_;  // cluster + "\n" + token -> RunTask body
+  std::map<std::string, std::string> bucket_regions_;
+  std::map<std::string, std::string> list_prefix_scopes_;  // bucket -> the prefix allowed
+  std::set<std::string> sse_c_objects_;                    // bucket + "/" + key
+  int region_redirects_ = 0;
 
   std::unique_ptr<LoopbackHttpServer> server_;  // last: stops before the state goes
 };

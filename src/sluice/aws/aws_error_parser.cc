@@ -67,9 +67,7 @@ bool ParseXmlError(const std::string& body, Error* e) {
   if (request_id.empty()) request_id = doc.child("Response").child_value("RequestID");
   if (!request_id.empty()) e->request_id = request_id;
   // S3 says which region a bucket lives in when it is asked in the wrong one.
-  if (std::string region = error.child_value("Region"); !region.empty()) {
-    e->message += " (the bucket is in region " + region + ")";
-  }
+  e->region = error.child_value("Region");
   return !e->code.empty() || !e->message.empty();
 }
 
@@ -105,6 +103,10 @@ Error ParseErrorResponse(const HttpResponse& response, std::string_view service,
     }
   }
   if (e.code.empty()) e.code = CodeForStatus(response.status);
+  if (const std::string* region = FindHeader(response.headers, "x-amz-bucket-region")) {
+    e.region = *region;  // the only word a bodyless 301 or 400 to a HEAD has
+  }
+  if (!e.region.empty()) e.message += std::string(e.message.empty() ? "" : " ") + "(the bucket is in region " + e.region + ")";
   if (e.message.empty() && first != std::string::npos && response.body.size() < 300 &&
       response.body[first] != '<' && response.body[first] != '{') {
     e.message = response.body.substr(first);  // plain-text error bodies (proxies, registries)

@@ -2,10 +2,21 @@
 // virtual-hosted style (bucket.s3.region.amazonaws.com) on AWS, path style (endpoint/bucket/key)
 // for custom endpoints, bucket names with dots, or the profile's s3.addressing_style = path.
 // Keys are encoded once and signed exactly as sent (see sigv4.h). Thread-safe.
+//
+// Two things real S3 does that every call goes through (botocore does the same):
+//   - A bucket in another region than the client's is answered 301 (a HEAD: no body, only the
+//     x-amz-bucket-region header) or 400 AuthorizationHeaderMalformed naming the <Region>. The
+//     request is re-sent once, addressed and signed for that region; the bucket's region is
+//     remembered for later calls and said once on stderr.
+//   - A HEAD that fails with 400 or 403 has no body to say why. One signed GET (a one-byte range
+//     of the object, or ?location of the bucket) learns the real code: SignatureDoesNotMatch,
+//     InvalidAccessKeyId, AccessDenied, or an object encrypted with a customer key (SSE-C).
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,20 +89,47 @@ class S3Client {
   Result<std::vector<S3Object>> ListAllObjects(const std::string& bucket, const std::string& prefix);
   Status DeleteObject(const std::string& bucket, const std::string& key);
   // Whether the bucket exists and may be read: a HEAD on a missing object cannot tell a missing
-  // bucket from a missing key (neither has a body), this can.
+  // bucket from a missing key (neither has a body), this can. Needs s3:ListBucket without an
+  // s3:prefix condition; a caller that may list only a prefix checks with ListObjectsV2.
   Status HeadBucket(const std::string& bucket);
+  // The region S3 says the bucket is in, once a call learnt it elsewhere ("" otherwise).
+  std::string LearntRegion(const std::string& bucket) const;
   // Sends every object-created and object-removed event of the bucket to an SQS queue.
   Status NotifyQueue(const std::string& bucket, const std::string& queue_arn);
 
   ServiceClient& service() { return *client_; }
 
  private:
-  explicit S3Client(std::shared_ptr<ServiceClient> client, bool force_path_style)
-      : client_(std::move(client)), force_path_style_(force_path_style) {}
-  HttpRequest Request(std::string method, std::string_view bucket, std::string_view key) const;
+  S3Client(std::shared_ptr<const ClientContext> context, std::shared_ptr<ServiceClient> client,
+           bool force_path_style)
+      : context_(std::move(context)), client_(std::move(client)), force_path_style_(force_path_style) {}
 
-  std::shared_ptr<ServiceClient> client_;
+  // Sends `request` (method, query, headers, body; the address is filled in here) for
+  // bucket/key to the bucket's region, following a region redirect and explaining a bodyless
+  // HEAD error as the class comment says.
+  Result<HttpResponse> Send(std::string_view operation, const std::string& bucket,
+                            std::string_view key, HttpRequest request,
+                            const CallOptions& options = {});
+  Result<HttpResponse> SendTo(ServiceClient& client, std::string_view operation,
+                              std::string_view bucket, std::string_view key, HttpRequest request,
+                              const CallOptions& options);
+  // The client for the bucket's region (the learnt one, else the tool's).
+  std::shared_ptr<ServiceClient> ClientFor(const std::string& bucket);
+  Result<std::shared_ptr<ServiceClient>> ClientForRegion(const std::string& region);
+  // The region a redirect-shaped error points at: from the error itself, else from one HEAD of
+  // the bucket (whose answer always carries x-amz-bucket-region). "" when it is no redirect.
+  std::string RedirectRegion(ServiceClient& client, std::string_view operation,
+                             std::string_view method, const std::string& bucket, const Error& e);
+  // Replaces a bodyless HEAD error's code and message with what a signed GET is told.
+  void ExplainBodylessHead(ServiceClient& client, std::string_view bucket, std::string_view key,
+                           Error& e);
+
+  std::shared_ptr<const ClientContext> context_;
+  std::shared_ptr<ServiceClient> client_;  // the tool's region
   bool force_path_style_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> bucket_regions_;                      // learnt, by bucket
+  std::map<std::string, std::shared_ptr<ServiceClient>> regional_clients_;  // by region
 };
 
 }  // namespace sluice

@@ -27,6 +27,9 @@ struct Error {
   std::string code;     // AWS error code, e.g. "SignatureDoesNotMatch"
   std::string message;  // human-readable text (already free of secrets)
   std::string request_id;
+  // The region the service says the resource lives in: S3's x-amz-bucket-region header or the
+  // <Region> of its error body, when a bucket is asked for in another region.
+  std::string region;
   bool retryable = false;
 
   // "s3 PutObject: SignatureDoesNotMatch (HTTP 403): The request signature... [request id X]"

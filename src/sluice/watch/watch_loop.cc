@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "sluice/net/retry_policy.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/watch/watch_state.h"
@@ -46,9 +47,15 @@ bool IsFatal(const Error& e) {
     return true;
   }
   if (e.kind != ErrorKind::kService) return false;
-  return e.code == "NoSuchBucket" || e.code == "AccessDenied" || e.code == "InvalidAccessKeyId" ||
-         e.code == "SignatureDoesNotMatch" || e.code == "AllAccessDisabled" ||
-         e.code == "PermanentRedirect" || e.http_status == 301 || e.http_status == 403;
+  if (e.code == "NoSuchBucket" || e.code == "AccessDenied" || e.code == "InvalidAccessKeyId" ||
+      e.code == "SignatureDoesNotMatch" || e.code == "AllAccessDisabled" ||
+      e.code == "PermanentRedirect" || e.http_status == 301 || e.http_status == 403) {
+    return true;
+  }
+  // Any other client error the client did not retry (an SSE-C object's 400, a malformed
+  // request) repeats every interval: say it once and stop rather than poll it forever.
+  return e.http_status >= 400 && e.http_status < 500 && e.http_status != 404 &&
+         ClassifyFailure(e) == FailureClass::kNotRetryable;
 }
 
 }  // namespace
