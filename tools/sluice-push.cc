@@ -196,6 +196,13 @@ int Run(Flags& flags) {
   line["repository"] = destination->Name();
   line["source"] = source->description();
   if (!result->platform_manifests.empty()) line["manifests"] = result->platform_manifests;
+  if (!result->tags_unchanged.empty()) {
+    line["tags_unchanged"] = result->tags_unchanged;
+    for (const std::string& tag : result->tags_unchanged) {
+      LogLine(std::string(kTool) + ": tag " + tag + " is immutable and already names " +
+              result->digest + ": left as it is");
+    }
+  }
   line["blobs_pushed"] = result->blobs_pushed;
   line["blobs_skipped"] = result->blobs_skipped;
   line["layers_compressed"] = result->layers_compressed;

@@ -37,8 +37,12 @@ Compression SniffCompression(std::string_view b) {
 }
 
 bool IsUncompressedLayer(std::string_view type) {
-  return type == media_type::kOciLayer || type == media_type::kDockerLayer ||
-         type == "application/vnd.oci.image.layer.nondistributable.v1.tar";
+  return type == media_type::kOciLayer || type == media_type::kDockerLayer;
+}
+
+bool IsNonDistributableLayer(std::string_view type) {
+  return type.starts_with("application/vnd.oci.image.layer.nondistributable.") ||
+         type.starts_with("application/vnd.docker.image.rootfs.foreign.");
 }
 
 Result<std::string> CompressedLayerType(std::string_view manifest_type, Compression c) {

@@ -43,6 +43,10 @@ Compression SniffCompression(std::string_view first_bytes);
 
 // Is `type` a layer whose bytes are an uncompressed tar (the ones sluice-push compresses)?
 bool IsUncompressedLayer(std::string_view type);
+// Layers the image spec says are not pushed (their blobs live at the descriptor's `urls`, e.g.
+// Windows base layers): application/vnd.oci.image.layer.nondistributable.v1.tar[+gzip|+zstd]
+// and Docker's application/vnd.docker.image.rootfs.foreign.diff.tar.gzip.
+bool IsNonDistributableLayer(std::string_view type);
 
 // The media type of a layer after compressing it with `c`, in the family (OCI or Docker) of
 // `manifest_type`. Docker manifests have no zstd layer type: an Error says so.

@@ -22,6 +22,9 @@ struct BlobJob {
   bool compressed = false;  // compressed in this push (not known from the digest cache)
 };
 
+// A layer_jobs entry for a layer that is not pushed (non-distributable, foreign).
+constexpr size_t kNotPushed = static_cast<size_t>(-1);
+
 // A manifest or index read from the source, with the jobs of the blobs it names.
 struct Node {
   Descriptor descriptor;  // as in the source
@@ -30,7 +33,7 @@ struct Node {
   bool is_index = false;
   std::vector<Node> children;     // index: one per entry of "manifests"
   size_t config_job = 0;          // manifest: index into the jobs
-  std::vector<size_t> layer_jobs;  // manifest: one per layer
+  std::vector<size_t> layer_jobs;  // manifest: one per layer; kNotPushed for a foreign layer
   bool to_oci = false;            // manifest: Docker types become OCI ones (zstd needs it)
   Descriptor pushed;              // after Finalize
 };
@@ -125,6 +128,12 @@ Result<Node> Pusher::Plan(const Descriptor& descriptor, int depth) {
   for (const auto& entry : node.json["layers"]) {
     auto layer = ParseDescriptor(entry, where + " layer");
     if (!layer.ok()) return layer.error();
+    if (IsNonDistributableLayer(layer->media_type)) {
+      // Not ours to upload (its licence keeps it at its `urls`), nor to compress or re-type:
+      // the manifest keeps its entry byte for byte, as docker and containerd push it.
+      node.layer_jobs.push_back(kNotPushed);
+      continue;
+    }
     bool compress = IsUncompressedLayer(layer->media_type);
     any_uncompressed = any_uncompressed || compress;
     node.layer_jobs.push_back(AddJob(*layer, compress));
@@ -269,6 +278,7 @@ Status Pusher::Finalize(Node& node) {
     }
     auto& layers = node.json["layers"];
     for (size_t i = 0; i < node.layer_jobs.size(); ++i) {
+      if (node.layer_jobs[i] == kNotPushed) continue;
       const BlobJob& job = jobs_[node.layer_jobs[i]];
       auto& entry = layers[i];
       if (job.compress) {
@@ -329,6 +339,22 @@ Result<PushResult> Pusher::Run() {
   for (const std::string& tag : options_.tags) {
     if (Cancelled()) return Error::Interrupted("interrupted");
     auto digest = deps_.registry->PutManifest(tag, root->pushed.media_type, root->bytes);
+    if (!digest.ok() && IsImmutableTagError(digest.error())) {
+      // Every CI re-run pushes the same digest under the same tag again: when the immutable tag
+      // already names it, the push has nothing to do.
+      auto current = deps_.registry->TagDigest(tag);
+      if (current.ok() && *current == root->pushed.digest) {
+        result_.tags.push_back(tag);
+        result_.tags_unchanged.push_back(tag);
+        continue;
+      }
+      Error e = digest.error();
+      e.message = "tag " + tag + " is immutable and names " +
+                  (current.ok() && *current ? **current : std::string("another image")) +
+                  ", not the pushed " + root->pushed.digest +
+                  ": push under a new tag (or by digest), or make the repository's tags mutable";
+      return e;
+    }
     if (!digest.ok()) return digest.error();
     if (*digest != root->pushed.digest) {
       return Error::Parse("the registry stored tag " + tag + " as " + *digest +

@@ -57,6 +57,9 @@ struct PushResult {
   std::string digest;  // of the root manifest or index as pushed
   std::string media_type;
   std::vector<std::string> tags;
+  // Of `tags`, those an immutable repository already had on this digest: a re-run of the same
+  // push, which is success with nothing written.
+  std::vector<std::string> tags_unchanged;
   std::vector<std::string> platform_manifests;  // digests, for an index
   int blobs_pushed = 0;
   int blobs_skipped = 0;

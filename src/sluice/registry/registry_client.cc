@@ -1,5 +1,7 @@
 #include "sluice/registry/registry_client.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -48,6 +50,21 @@ class CountingBody : public BodySource {
 };
 
 }  // namespace
+
+bool IsExpiredTokenAnswer(const HttpResponse& response) {
+  if (response.status != 403) return false;
+  std::string body = response.body.substr(0, 1000);
+  std::transform(body.begin(), body.end(), body.begin(), ::tolower);
+  return body.find("token has expired") != std::string::npos;
+}
+
+bool IsImmutableTagError(const Error& error) {
+  if (error.code != "TAG_INVALID" && error.code != "MANIFEST_INVALID" && error.code != "DENIED") {
+    return false;
+  }
+  return error.message.find("immutable") != std::string::npos ||
+         error.message.find("cannot be overwritten") != std::string::npos;
+}
 
 Error ParseRegistryError(const HttpResponse& response, std::string_view operation,
                          std::string_view repository) {
@@ -214,9 +231,10 @@ Result<HttpResponse> RegistryClient::Send(HttpRequest request, std::string_view 
       ++attempt;
       continue;
     }
-    if (response->status == 401 && !authenticated_here) {
+    if ((response->status == 401 || IsExpiredTokenAnswer(*response)) && !authenticated_here) {
       // Either the first challenge, or credentials that stopped working (an ECR token that
-      // expired mid-push): authenticate anew, once, and send again.
+      // expired mid-push, which ECR answers 403, not 401): authenticate anew, once, and send
+      // again.
       authenticated_here = true;
       if (!empty) TraceLine("registry refused the credentials in use; renewing them");
       Status authenticated = Authenticate(&*response, generation);
@@ -355,6 +373,24 @@ Result<std::string> RegistryClient::PutManifest(const std::string& reference,
   }
   const std::string* digest = response->Header("docker-content-digest");
   return digest != nullptr && !digest->empty() ? *digest : DigestOf(bytes);
+}
+
+Result<std::optional<std::string>> RegistryClient::TagDigest(const std::string& tag) {
+  HttpRequest request = NewRequest("HEAD", "/v2/" + options_.repository + "/manifests/" + tag);
+  using namespace media_type;
+  request.headers.push_back({"accept", std::string(kOciIndex) + ", " + std::string(kOciManifest) +
+                                           ", " + std::string(kDockerManifestList) + ", " +
+                                           std::string(kDockerManifest)});
+  auto response = Send(std::move(request), "HeadManifest", /*retry=*/true);
+  if (!response.ok()) return response.error();
+  if (response->status == 404) return std::optional<std::string>();
+  if (response->status != 200) return RegistryError(*response, "HeadManifest");
+  const std::string* digest = response->Header("docker-content-digest");
+  if (digest == nullptr || digest->empty()) {
+    return Error::Parse("registry " + options_.host + " answered a manifest HEAD without "
+                        "Docker-Content-Digest");
+  }
+  return std::optional<std::string>(*digest);
 }
 
 }  // namespace sluice

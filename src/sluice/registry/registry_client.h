@@ -5,8 +5,9 @@
 //
 // Authentication follows the registry's 401 challenge: Basic with the configured credentials,
 // or Bearer with a token fetched from the challenge's realm for "repository:REPO:pull,push".
-// ECR gets Basic up front (its challenge is always Basic). A 401 after authenticating renews the
-// credentials once (an ECR token that expired mid-push) and retries the request.
+// ECR gets Basic up front (its challenge is always Basic). A 401 after authenticating, or ECR's
+// 403 "Your authorization token has expired", renews the credentials once and retries the
+// request.
 // 429, 5xx and network failures are retried with the standard mode's backoff; an upload that
 // fails midway restarts from a new upload session. ECR's ways are handled: PATCH answered 201,
 // relative Location headers with query strings, zero-byte blobs (PUT with no PATCH).
@@ -45,6 +46,8 @@ class Registry {
   virtual Result<std::string> PutManifest(const std::string& reference,
                                           const std::string& media_type,
                                           const std::string& bytes) = 0;
+  // The digest a tag names in the repository now, or nullopt when it names nothing.
+  virtual Result<std::optional<std::string>> TagDigest(const std::string& tag) = 0;
 };
 
 // Where credentials come from, asked again when the registry refuses the ones it had (ECR tokens
@@ -71,6 +74,8 @@ class RegistryClient : public Registry {
                  const UploadProgress& progress) override;
   Result<std::string> PutManifest(const std::string& reference, const std::string& media_type,
                                   const std::string& bytes) override;
+  // HEAD of the manifest, accepting every manifest and index type (Docker-Content-Digest).
+  Result<std::optional<std::string>> TagDigest(const std::string& tag) override;
 
   // GET /v2/: checks the registry answers and the credentials work (authenticating if asked).
   Status Ping();
@@ -99,6 +104,13 @@ class RegistryClient : public Registry {
   std::string authorization_;  // guarded by mutex_: the header value in use, or ""
   int auth_generation_ = 0;    // guarded by mutex_: bumped each time authorization_ changes
 };
+
+// ECR's answer to an expired token: 403 DENIED "Your authorization token has expired" (pure).
+bool IsExpiredTokenAnswer(const HttpResponse& response);
+
+// Whether a PutManifest error is a tag the repository will not move (ECR's immutable tags
+// answer TAG_INVALID "... cannot be overwritten because the repository is immutable").
+bool IsImmutableTagError(const Error& error);
 
 // Reads a registry's error body ({"errors":[{"code","message"}]}) into an Error; adds what to
 // do for the codes users meet (NAME_UNKNOWN, DENIED, an immutable tag).

@@ -46,6 +46,8 @@ class FakeRegistry : public Registry {
   void MarkPresent(std::string digest) { present_.insert(std::move(digest)); }
   void SetPutDelay(std::chrono::milliseconds delay) { put_delay_ = delay; }
   void AnswerTagsWithDigest(std::string digest) { tag_digest_override_ = std::move(digest); }
+  // ECR's imageTagMutability IMMUTABLE: a tag, once put, is refused for any manifest again.
+  void MakeTagsImmutable() { immutable_tags_ = true; }
   // Called at the start of each PutBlob (from the uploading thread).
   std::function<void()> on_put_blob;
 
@@ -81,12 +83,31 @@ class FakeRegistry : public Registry {
     if (reference.starts_with("sha256:") && reference != digest) {
       violations_.push_back("manifest put by digest " + reference + " hashes to " + digest);
     }
+    if (immutable_tags_ && !reference.starts_with("sha256:") && tags_.count(reference) > 0) {
+      Error e;
+      e.service = "registry";
+      e.operation = "PutManifest";
+      e.http_status = 400;
+      e.code = "TAG_INVALID";
+      e.message = "The image tag '" + reference + "' already exists in the 'app' repository and "
+                  "cannot be overwritten because the repository is immutable.";
+      return e;
+    }
+    if (!reference.starts_with("sha256:")) tags_[reference] = digest;
     manifests_[digest] = bytes;
     manifest_types_[digest] = media_type;
     if (!reference.starts_with("sha256:") && !tag_digest_override_.empty()) {
       return tag_digest_override_;
     }
     return digest;
+  }
+
+  Result<std::optional<std::string>> TagDigest(const std::string& tag) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    calls_.push_back({"TagDigest", tag, "", ""});
+    auto it = tags_.find(tag);
+    if (it == tags_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
   }
 
   // Inspection (after the push).
@@ -182,6 +203,10 @@ class FakeRegistry : public Registry {
       violations_.push_back(reference + " names config " + config + " not stored");
     for (const auto& layer : doc.value("layers", json::array())) {
       std::string digest = layer.value("digest", "");
+      if (IsNonDistributableLayer(layer.value("mediaType", ""))) {
+        if (Stored(digest)) violations_.push_back(reference + " had foreign layer " + digest + " uploaded");
+        continue;
+      }
       if (!Stored(digest))
         violations_.push_back(reference + " names layer " + digest + " not stored");
     }
@@ -196,6 +221,8 @@ class FakeRegistry : public Registry {
   std::set<std::string> present_;
   std::string fail_put_;
   std::string tag_digest_override_;
+  bool immutable_tags_ = false;
+  std::map<std::string, std::string> tags_;  // tag -> digest
   std::chrono::milliseconds put_delay_{0};
   std::atomic<int> in_flight_{0};
   std::atomic<int> max_in_flight_{0};
@@ -835,6 +862,77 @@ TEST_F(ImagePushTest, ARegistryStoringTheTagAsAnotherDigestIsAnError) {
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("sha256:" + std::string(64, '0')), std::string::npos)
       << result.error().ToString();
+}
+
+// Before the fix every CI re-run of a push to an immutable repository failed with TAG_INVALID.
+TEST_F(ImagePushTest, AnImmutableTagAlreadyNamingTheDigestIsSuccess) {
+  registry_.MakeTagsImmutable();
+  ImageSource source = WriteOci(testing::MakeTestImage(29, 1, 1024));
+  auto first = Push(source, Options({"v1"}));
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_TRUE(first->tags_unchanged.empty());
+  auto again = Push(source, Options({"v1"}));
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(again->tags, std::vector<std::string>{"v1"});
+  EXPECT_EQ(again->tags_unchanged, std::vector<std::string>{"v1"});
+  EXPECT_EQ(again->digest, first->digest);
+}
+
+TEST_F(ImagePushTest, AnImmutableTagNamingAnotherImageNamesBothDigests) {
+  registry_.MakeTagsImmutable();
+  auto first = Push(WriteOci(testing::MakeTestImage(30, 1, 1024)), Options({"v1"}));
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  auto other = Push(WriteOci(testing::MakeTestImage(31, 1, 1024)), Options({"v1"}));
+  ASSERT_FALSE(other.ok());
+  std::string message = other.error().ToString();
+  EXPECT_EQ(other.error().code, "TAG_INVALID");
+  EXPECT_NE(message.find(first->digest), std::string::npos) << message;
+  EXPECT_NE(message.find("not the pushed sha256:"), std::string::npos) << message;
+}
+
+// Before the fix a foreign layer was uploaded (and, uncompressed, re-typed as gzip). The layout
+// holds no blob for it, as a Windows base image's layout does not.
+TEST_F(ImagePushTest, NonDistributableLayersAreNeitherUploadedNorRetyped) {
+  for (std::string foreign_type : {"application/vnd.oci.image.layer.nondistributable.v1.tar",
+                                   "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+                                   "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"}) {
+    SCOPED_TRACE(foreign_type);
+    FakeRegistry registry;
+    testing::TestImage image = testing::MakeTestImage(32, 2, 1024);
+    auto written = testing::WriteOciLayout(dir_ + "/foreign", image, "v1");
+    ASSERT_TRUE(written.ok()) << written.error().ToString();
+    // Make layer 0 foreign: its entry gets the type and urls, its blob leaves the layout.
+    std::string blobs = dir_ + "/foreign/blobs/sha256/";
+    auto read = [](const std::string& path) {
+      std::ifstream in(path, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    json index = json::parse(read(dir_ + "/foreign/index.json"));
+    std::string old_digest = index["manifests"][0]["digest"];
+    json manifest = json::parse(read(blobs + old_digest.substr(7)));
+    json& layer = manifest["layers"][0];
+    layer["mediaType"] = foreign_type;
+    layer["urls"] = {"https://mcr.microsoft.com/v2/windows/blobs/" + layer["digest"].get<std::string>()};
+    std::string foreign_digest = layer["digest"];
+    fs::remove(blobs + foreign_digest.substr(7));
+    std::string bytes = manifest.dump();
+    std::string digest = testing::DigestOf(bytes);
+    std::ofstream(blobs + digest.substr(7), std::ios::binary) << bytes;
+    index["manifests"][0]["digest"] = digest;
+    index["manifests"][0]["size"] = bytes.size();
+    std::ofstream(dir_ + "/foreign/index.json") << index.dump();
+
+    ImageSource source = Open(SourceKind::kOciLayout, dir_ + "/foreign", "v1");
+    PushDeps deps;
+    deps.registry = &registry;
+    auto result = PushImage(source, Options(), deps);
+    ASSERT_TRUE(result.ok()) << result.error().ToString();
+    EXPECT_TRUE(registry.violations().empty()) << ::testing::PrintToString(registry.violations());
+    for (const auto& call : registry.calls()) EXPECT_NE(call.target, foreign_digest) << call.op;
+    json pushed = json::parse(registry.Manifest(result->digest));
+    EXPECT_EQ(pushed["layers"][0], layer);  // type, digest, size and urls as they were
+    fs::remove_all(dir_ + "/foreign");
+  }
 }
 
 TEST_F(ImagePushTest, ProgressEventsFollowEachUpload) {

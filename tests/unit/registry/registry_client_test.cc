@@ -53,6 +53,8 @@ class ScriptedRegistry {
   int fail_patches = 0;                 // answer this many PATCHes with 500 first
   std::string post_error_code;          // answer POST with 404 and this code
   std::string manifest_error;           // answer manifest PUTs with 400 TAG_INVALID and this message
+  bool expire_with_403 = false;         // expiry answered as ECR does: 403 DENIED, not 401
+  std::map<std::string, std::string> tag_digests;  // what manifest HEADs by tag answer
   std::atomic<int> credential_calls{0};
   std::atomic<int> sleeps{0};
 
@@ -68,7 +70,17 @@ class ScriptedRegistry {
     if (expire_after >= 0 && ++accepted_ > expire_after) {
       ++accept_generation;  // the old token stops working; the next one works
       expire_after = -1;
+      if (expire_with_403) {
+        return HttpResponse{403, {{"Content-Type", "application/json; charset=utf-8"}},
+                            R"({"errors":[{"code":"DENIED","message":"Your authorization token has expired. Reauthenticate and try again."}]})"};
+      }
       return HttpResponse{401, {{"WWW-Authenticate", "Basic realm=\"https://ecr\""}}, ""};
+    }
+    if (r.method == "HEAD" && r.path.find("/manifests/") != std::string::npos) {
+      std::string tag = r.path.substr(r.path.rfind('/') + 1);
+      auto known = tag_digests.find(tag);
+      if (known == tag_digests.end()) return HttpResponse{404, {}, ""};
+      return HttpResponse{200, {{"Docker-Content-Digest", known->second}}, ""};
     }
     if (r.method == "HEAD") {
       if (throttle_heads > 0) {
@@ -203,6 +215,39 @@ TEST(RegistryClientTest, TokenThatExpiresMidPushIsRenewedOnceAndTheRequestRetrie
   ASSERT_TRUE(has.ok());
   EXPECT_TRUE(*has);
   EXPECT_EQ(registry.credential_calls, 2);  // the renewed token keeps working
+}
+
+// Before the fix ECR's 403 for an expired token was "DENIED: may not push" and the push failed.
+TEST(RegistryClientTest, EcrsExpiredToken403IsRenewedOnceToo) {
+  ScriptedRegistry registry;
+  registry.expire_after = 2;
+  registry.expire_with_403 = true;
+  RegistryClient client = registry.Client();
+  std::string bytes = "another layer";
+  ASSERT_TRUE(client.PutBlob(Blob(bytes), BodyOf(bytes), nullptr).ok());
+  EXPECT_EQ(registry.credential_calls, 2);
+  EXPECT_TRUE(IsExpiredTokenAnswer(HttpResponse{403, {}, R"({"errors":[{"code":"DENIED","message":"Your Authorization Token has expired."}]})"}));
+  EXPECT_FALSE(IsExpiredTokenAnswer(HttpResponse{403, {}, R"({"errors":[{"code":"DENIED","message":"not allowed"}]})"}));
+  EXPECT_FALSE(IsExpiredTokenAnswer(HttpResponse{401, {}, "token has expired"}));
+}
+
+TEST(RegistryClientTest, TagDigestHeadsTheManifestAcceptingEveryType) {
+  ScriptedRegistry registry;
+  registry.tag_digests["v1"] = "sha256:" + std::string(64, 'a');
+  RegistryClient client = registry.Client();
+  auto known = client.TagDigest("v1");
+  ASSERT_TRUE(known.ok()) << known.error().ToString();
+  ASSERT_TRUE(known->has_value());
+  EXPECT_EQ(**known, "sha256:" + std::string(64, 'a'));
+  HttpRequest head = registry.Requests().back();
+  EXPECT_EQ(head.method, "HEAD");
+  const std::string* accept = FindHeader(head.headers, "accept");
+  ASSERT_NE(accept, nullptr);
+  EXPECT_NE(accept->find("application/vnd.oci.image.index.v1+json"), std::string::npos) << *accept;
+  EXPECT_NE(accept->find("application/vnd.docker.distribution.manifest.v2+json"), std::string::npos);
+  auto missing = client.TagDigest("v2");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
 }
 
 TEST(RegistryClientTest, CredentialsRefusedAfterRenewalAreAnErrorNotALoop) {
