@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "sluice/deploy/task_definition_edit.h"
+#include "tests/peers/aws_realism_proxy.h"
 #include "tests/peers/ecs_moto.h"
 #include "tests/peers/fake_ecs.h"
 #include "tests/peers/peers.h"
@@ -174,6 +175,29 @@ TEST_F(DeployMotoTest, NewImageRegistersARevisionAndPointsTheServiceAtIt) {
 
   json service = Service();
   EXPECT_EQ(service["taskDefinition"], Arn(2)) << service;
+}
+
+// The same deploy through AwsRealismProxy: every request body (DescribeServices,
+// DescribeTaskDefinition, RegisterTaskDefinition, UpdateService, ...) is one AWS accepts, by
+// botocore's models. moto accepts read-only members in RegisterTaskDefinition; AWS does not.
+TEST_F(DeployMotoTest, ThroughTheRealismLayerEveryRequestIsOneAwsAccepts) {
+  RegisterAndCreateService();
+  testing::AwsRealismProxy proxy(moto_->endpoint());
+  DeployRun run = Run({"--cluster", cluster_, "--service", service_, "--image", "repo/app:3",
+                       "--no-wait"},
+                      {{"AWS_ENDPOINT_URL", proxy.endpoint()}});
+  ASSERT_EQ(run.Wait(), 0) << run.Output();
+  EXPECT_EQ(run.Result()["task_definition_arn"], Arn(2));
+  std::vector<std::string> operations;
+  for (const auto& call : proxy.JsonCalls()) operations.push_back(call.target.substr(call.target.find('.') + 1));
+  EXPECT_NE(std::find(operations.begin(), operations.end(), "RegisterTaskDefinition"), operations.end());
+  EXPECT_NE(std::find(operations.begin(), operations.end(), "UpdateService"), operations.end());
+  EXPECT_EQ(testing::BotocoreProblems(proxy.JsonCalls()), std::vector<std::string>{});
+  // The guard itself: a body AWS would refuse is reported, not passed.
+  std::vector<std::string> refused = testing::BotocoreProblems(
+      {{"AmazonEC2ContainerServiceV20141113.RunTask", R"({"taskDefinition":"t","count":"3"})"}});
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE(refused[0].find("count"), std::string::npos) << refused[0];
 }
 
 // 2. The image the service already runs: nothing registered, the service left alone.

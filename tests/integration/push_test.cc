@@ -20,6 +20,7 @@
 
 #include "sluice/services/ecr_client.h"
 #include "sluice/util/crypto.h"
+#include "tests/peers/ecr_registry_proxy.h"
 #include "tests/peers/peers.h"
 #include "tests/peers/tool_run.h"
 #include "tests/support/loopback_http_server.h"
@@ -334,8 +335,10 @@ class PushEcrTest : public testing::MotoSuiteTest<> {
   }
   void TearDown() override { testing::RemoveTree(dir_); }
 
-  ToolRun Push(std::vector<std::string> args) {
-    args.insert(args.end(), {"--registry-endpoint", registry_->endpoint(), "--quiet"});
+  // To the registry, or through `endpoint` (a proxy in front of it).
+  ToolRun Push(std::vector<std::string> args, const std::string& endpoint = "") {
+    args.insert(args.end(),
+                {"--registry-endpoint", endpoint.empty() ? registry_->endpoint() : endpoint, "--quiet"});
     auto env = testing::AwsEnv(dir_, moto_->endpoint(), moto_->credentials().access_key_id,
                                moto_->credentials().secret_access_key);
     // The endpoint for ECR only: the registry host's region (eu-west-1) is what ECR is asked in.
@@ -393,6 +396,52 @@ TEST_F(PushEcrTest, WrongAwsCredentialsFailWithOneLine) {
   std::string err = run.Stderr();
   EXPECT_EQ(testing::Lines(err).size(), 1u) << err;
   EXPECT_TRUE(Contains(err, "401") || Contains(err, "UNAUTHORIZED")) << err;
+}
+
+// Through EcrRegistryProxy (tests/peers/ecr_registry_proxy.h): ECR's immutable tags and its 403
+// for an expired token, which docker-registry does not have.
+TEST_F(PushEcrTest, ARerunToAnImmutableTagSucceedsAndAnotherImageIsRefusedNamingBoth) {
+  testing::EcrRegistryProxy proxy(registry_->endpoint());
+  proxy.ImmutableTags();
+  testing::TestImage image = testing::MakeTestImage(14, 1, 4096);
+  testing::TestImage other = testing::MakeTestImage(15, 1, 4096);
+  ASSERT_TRUE(testing::WriteOciLayout(dir_ + "/layout", image, "v1").ok());
+  ASSERT_TRUE(testing::WriteOciLayout(dir_ + "/other", other, "v1").ok());
+  std::string dest = host_ + "/team/immutable:v1";
+  auto push = [&](const std::string& layout) {
+    return Push({"oci:" + dir_ + "/" + layout, dest, "--create-repository"}, proxy.endpoint());
+  };
+  ToolRun first = push("layout");
+  ASSERT_EQ(first.ExitCode(), 0) << first.Stderr();
+  EXPECT_FALSE(first.Results()[0].contains("tags_unchanged"));
+
+  // Every CI re-run does this; before the fix it failed with TAG_INVALID.
+  ToolRun again = push("layout");
+  ASSERT_EQ(again.ExitCode(), 0) << again.Stderr();
+  EXPECT_EQ(proxy.TagsRefused(), 1);
+  auto result = again.Results()[0];
+  EXPECT_EQ(result["tags_unchanged"], json::array({"v1"}));
+  EXPECT_EQ(result["digest"], image.manifest_digest);
+
+  ToolRun moved = push("other");
+  EXPECT_EQ(moved.ExitCode(), 1);
+  std::string err = moved.Stderr();
+  EXPECT_EQ(testing::Lines(err).size(), 1u) << err;
+  EXPECT_TRUE(Contains(err, image.manifest_digest)) << err;
+  EXPECT_TRUE(Contains(err, other.manifest_digest)) << err;
+}
+
+// Before the fix ECR's 403 read "the credentials may not push" and the push failed.
+TEST_F(PushEcrTest, AnExpiredTokensForbiddenAnswerIsRenewedOnce) {
+  testing::EcrRegistryProxy proxy(registry_->endpoint());
+  proxy.ExpireTokenAfter(3);
+  testing::TestImage image = testing::MakeTestImage(16, 2, 8192);
+  ASSERT_TRUE(testing::WriteOciLayout(dir_ + "/layout", image, "v1").ok());
+  ToolRun run = Push({"oci:" + dir_ + "/layout", host_ + "/team/expiring:v1", "--create-repository"},
+                     proxy.endpoint());
+  ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
+  EXPECT_EQ(proxy.ExpiredAnswers(), 1);
+  EXPECT_EQ(run.Results()[0]["digest"], image.manifest_digest);
 }
 
 // SIGTERM while a blob upload hangs (a registry that accepted the bytes and never answers, which

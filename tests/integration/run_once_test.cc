@@ -185,6 +185,13 @@ class RunOnceRealAwsTest : public RunOnceMotoTest {
     RunOnceMotoTest::SetUp();
     proxy_ = std::make_unique<testing::AwsRealismProxy>(moto_->endpoint());
   }
+  // Every request body sluice-run-once sent is one AWS would accept (botocore's models).
+  void TearDown() override {
+    for (const std::string& problem : testing::BotocoreProblems(proxy_->JsonCalls())) {
+      ADD_FAILURE() << problem;
+    }
+    RunOnceMotoTest::TearDown();
+  }
   ToolRun Run(const std::vector<std::string>& args) {
     auto env = AwsEnv(dir_, proxy_->endpoint(), moto_->credentials().access_key_id,
                       moto_->credentials().secret_access_key);

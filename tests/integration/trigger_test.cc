@@ -215,6 +215,7 @@ TEST_F(TriggerEcsTest, ATaskEcsDoesNotShowYetIsWaitedForNotStartedTwice) {
   EXPECT_EQ(proxy.TasksStarted().size(), 1u);
   EXPECT_EQ(ecs_.ListTasks().size(), 1u);
   EXPECT_TRUE(Contains(run.Stderr(), "not starting another")) << run.Stderr();
+  EXPECT_EQ(testing::BotocoreProblems(proxy.JsonCalls()), std::vector<std::string>{});
 }
 
 // A Fargate Spot reclaim whose app exited 0: a failure, retried (a new task per attempt), with

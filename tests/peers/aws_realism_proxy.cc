@@ -4,18 +4,12 @@
 
 #include <algorithm>
 
+#include "tests/peers/forwarding.h"
+
 namespace sluice::testing {
 namespace {
 
 using nlohmann::json;
-
-// Framing headers: the forwarded request and the passed-back answer get their own.
-bool IsFraming(const std::string& name) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-  return lower == "content-length" || lower == "transfer-encoding" || lower == "connection" ||
-         lower == "expect" || lower == "keep-alive";
-}
 
 std::string Operation(const RecordedRequest& request) {
   const std::string* target = request.Header("X-Amz-Target");
@@ -187,29 +181,21 @@ std::vector<std::string> AwsRealismProxy::ClientTokens() const {
 }
 
 Result<HttpResponse> AwsRealismProxy::Forward(const RecordedRequest& request) {
-  HttpRequest out;
-  out.method = request.method;
-  out.endpoint = upstream_;
-  out.path = request.path;
-  out.query = request.query;
-  for (const HttpHeader& h : request.headers) {
-    if (!IsFraming(h.name)) out.headers.push_back(h);
-  }
-  out.body = request.body;
-  return http_->Send(out);
+  return ForwardRequest(*http_, upstream_, request);
 }
 
-ScriptedResponse AwsRealismProxy::Pass(const HttpResponse& response) {
-  ScriptedResponse answer;
-  answer.status = response.status;
-  answer.body = response.body;
-  for (const HttpHeader& h : response.headers) {
-    if (!IsFraming(h.name)) answer.headers.push_back(h);
-  }
-  return answer;
+ScriptedResponse AwsRealismProxy::Pass(const HttpResponse& response) { return PassResponse(response); }
+
+std::vector<JsonCall> AwsRealismProxy::JsonCalls() const {
+  std::lock_guard lock(mutex_);
+  return json_calls_;
 }
 
 ScriptedResponse AwsRealismProxy::Handle(const RecordedRequest& request) {
+  if (const std::string* target = request.Header("X-Amz-Target")) {
+    std::lock_guard lock(mutex_);
+    json_calls_.push_back({*target, request.body});
+  }
   std::string operation = Operation(request);
   json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
   if (operation == "RunTask" && body.is_object()) return RunTask(request, body);

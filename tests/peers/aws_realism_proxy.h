@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "sluice/net/http.h"
+#include "tests/peers/botocore_validation.h"
 #include "tests/support/loopback_http_server.h"
 
 namespace sluice::testing {
@@ -59,6 +60,9 @@ class AwsRealismProxy {
   void EncryptWithCustomerKey(const std::string& bucket, const std::string& key);
   // S3 requests answered with a region redirect (301 or AuthorizationHeaderMalformed).
   int RegionRedirects() const;
+
+  // Every JSON-protocol call that came through (X-Amz-Target and body), for BotocoreProblems.
+  std::vector<JsonCall> JsonCalls() const;
 
   int RunTaskCalls() const;
   // Distinct task ARNs moto's RunTask answers named: the tasks really started.
@@ -91,6 +95,7 @@ class AwsRealismProxy {
   std::map<std::string, std::string> list_prefix_scopes_;  // bucket -> the prefix allowed
   std::set<std::string> sse_c_objects_;                    // bucket + "/" + key
   int region_redirects_ = 0;
+  std::vector<JsonCall> json_calls_;
 
   std::unique_ptr<LoopbackHttpServer> server_;  // last: stops before the state goes
 };
