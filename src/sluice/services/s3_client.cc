@@ -4,6 +4,7 @@
 #include <sstream>
 #include <pugixml.hpp>
 
+#include "sluice/aws/config/region.h"
 #include "sluice/aws/sigv4.h"
 #include "sluice/util/logging.h"
 #include "sluice/util/crypto.h"
@@ -44,18 +45,6 @@ S3Object ObjectFromHeaders(const HttpHeaders& headers, std::string key) {
   if (const auto* v = FindHeader(headers, "x-amz-version-id")) o.version_id = *v;
   if (const auto* v = FindHeader(headers, "x-amz-storage-class")) o.storage_class = *v;
   return o;
-}
-
-// A region name as S3 sends it: it becomes part of a host name, so nothing else is taken.
-bool IsRegionName(std::string_view region) {
-  if (region.empty() || region.size() > 40) return false;
-  for (char c : region) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-')) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -181,7 +170,8 @@ std::string S3Client::RedirectRegion(ServiceClient& client, std::string_view ope
       region = answer.error().region;
     }
   }
-  return IsRegionName(region) ? region : "";
+  // A region name becomes part of a host name, so nothing else is taken.
+  return IsValidRegionName(region) ? region : "";
 }
 
 void S3Client::ExplainBodylessHead(ServiceClient& client, std::string_view bucket,

@@ -48,14 +48,6 @@ Result<ResolvedEndpoint> FromUrl(std::string_view url, std::string source, std::
   return out;
 }
 
-// "true" in any case, as the SDKs read boolean settings.
-bool IsTrue(std::string_view v) {
-  if (v.size() != 4) return false;
-  for (size_t i = 0; i < 4; ++i) {
-    if ((v[i] | 0x20) != "true"[i]) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -67,8 +59,8 @@ Result<ResolvedEndpoint> ResolveEndpoint(const AwsService& service, std::string_
 
   const std::string* ignore_key =
       profile != nullptr ? profile->Get("ignore_configured_endpoint_urls") : nullptr;
-  bool ignore_configured = IsTrue(env.Get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) ||
-                           (ignore_key != nullptr && IsTrue(*ignore_key));
+  bool ignore_configured = IsTrueSetting(env.Get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").value_or("")) ||
+                           (ignore_key != nullptr && IsTrueSetting(*ignore_key));
   if (!ignore_configured) {
     std::string service_var = "AWS_ENDPOINT_URL_" + std::string(service.env_id);
     if (auto v = env.GetNonEmpty(service_var)) return FromUrl(*v, service_var, signing_region);

@@ -188,7 +188,6 @@ std::optional<std::string> PrefixedName(std::string_view header, std::string_vie
 std::optional<std::string> ConfigProfileName(std::string_view header) {
   header = Trim(header);
   if (header == "default") return std::string(header);
-  if (header.starts_with("services")) return std::nullopt;
   return PrefixedName(header, "profile");
 }
 
@@ -281,6 +280,14 @@ const Profile* SharedConfig::FindProfile(std::string_view name) const {
 std::string SelectedProfileName(const Environment& env, std::string_view flag_value) {
   if (!flag_value.empty()) return std::string(flag_value);
   return env.GetNonEmpty("AWS_PROFILE").value_or("default");
+}
+
+bool IsTrueSetting(std::string_view value) {
+  if (value.size() != 4) return false;
+  for (size_t i = 0; i < 4; ++i) {
+    if ((value[i] | 0x20) != "true"[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice

@@ -44,4 +44,7 @@ class SharedConfig {
 // --profile if given, else AWS_PROFILE, else "default".
 std::string SelectedProfileName(const Environment& env, std::string_view flag_value);
 
+// A boolean setting as the SDKs read it, from a file or the environment: "true" in any case.
+bool IsTrueSetting(std::string_view value);
+
 }  // namespace sluice

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 
+#include "sluice/aws/config/shared_config.h"
 #include "sluice/aws/credentials/credential_sources.h"
 
 namespace sluice {
@@ -24,13 +25,6 @@ constexpr std::chrono::seconds kTokenTtl{21600};
 constexpr std::chrono::seconds kTokenRefreshMargin{300};
 constexpr int kMaxAttempts = 3;
 constexpr std::chrono::milliseconds kRetryDelay{100};
-
-bool IsTrue(const std::optional<std::string>& value) {
-  if (!value) return false;
-  std::string lower = *value;
-  for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return lower == "true";
-}
 
 bool IsSuccess(int status) { return status >= 200 && status <= 299; }
 
@@ -61,7 +55,7 @@ class InstanceMetadataProvider : public CredentialsProvider {
       : env_(env), http_(std::move(http)), clock_(clock) {}
 
   Result<Credentials> Resolve() override {
-    if (IsTrue(env_->Get("AWS_EC2_METADATA_DISABLED"))) {
+    if (IsTrueSetting(env_->Get("AWS_EC2_METADATA_DISABLED").value_or(""))) {
       return NotConfigured("EC2 instance metadata (turned off by AWS_EC2_METADATA_DISABLED=true)");
     }
     auto endpoint = Endpoint();
@@ -175,7 +169,7 @@ class InstanceMetadataProvider : public CredentialsProvider {
     token_.clear();
   }
 
-  bool V1Disabled() const { return IsTrue(env_->Get("AWS_EC2_METADATA_V1_DISABLED")); }
+  bool V1Disabled() const { return IsTrueSetting(env_->Get("AWS_EC2_METADATA_V1_DISABLED").value_or("")); }
 
   static HttpRequest Request(const ParsedUrl& endpoint, std::string method, std::string path) {
     HttpRequest request;

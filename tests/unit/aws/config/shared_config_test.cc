@@ -328,5 +328,16 @@ TEST(SelectedProfileNameTest, FlagThenAwsProfileThenDefault) {
   EXPECT_EQ(SelectedProfileName(MapEnvironment(), ""), "default");
 }
 
+TEST(IsTrueSettingTest, TrueInAnyCaseAndNothingElse) {
+  EXPECT_TRUE(IsTrueSetting("true"));
+  EXPECT_TRUE(IsTrueSetting("TRUE"));
+  EXPECT_TRUE(IsTrueSetting("True"));
+  EXPECT_FALSE(IsTrueSetting(""));
+  EXPECT_FALSE(IsTrueSetting("1"));
+  EXPECT_FALSE(IsTrueSetting("yes"));
+  EXPECT_FALSE(IsTrueSetting("true "));
+  EXPECT_FALSE(IsTrueSetting("truee"));
+}
+
 }  // namespace
 }  // namespace sluice
