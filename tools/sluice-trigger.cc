@@ -15,6 +15,7 @@
 #include "sluice/services/default_client_context.h"
 #include "sluice/trigger/ecs_task_action.h"
 #include "sluice/trigger/exec_action.h"
+#include "sluice/trigger/sqs_acknowledger.h"
 #include "sluice/trigger/trigger_runner.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
@@ -43,6 +44,7 @@ struct Flags {
   bool strict = false;
   RunTaskFlags ecs;
   bool wait = false;
+  std::string visibility_timeout = "2m";
 };
 
 class UsageError : public std::runtime_error {
@@ -150,6 +152,7 @@ int Run(const Flags& flags) {
   bool ecs = !flags.ecs.cluster.empty() || !flags.ecs.task_definition.empty();
   std::unique_ptr<TriggerAction> action;
   TriggerOptions options;
+  SqsAcknowledgerOptions ack_options;
   try {
     if (flags.exec == ecs) {
       throw UsageError(flags.exec ? "choose one action: --exec or --cluster/--task-definition"
@@ -157,6 +160,13 @@ int Run(const Flags& flags) {
                                     "--task-definition FAMILY[:REV]");
     }
     options = RunnerOptions(flags);
+    auto visibility = Duration("--visibility-timeout", flags.visibility_timeout);
+    // SQS's own bounds: a message may be hidden for at most 12 hours; a third of it (the
+    // heartbeat) must leave time for a call.
+    if (visibility < std::chrono::seconds(3) || visibility > std::chrono::hours(12)) {
+      throw UsageError("--visibility-timeout must be from 3s to 12h");
+    }
+    ack_options.visibility = std::chrono::duration_cast<std::chrono::seconds>(visibility);
     if (flags.exec) {
       action = MakeExec(flags);
     } else {
@@ -171,12 +181,26 @@ int Run(const Flags& flags) {
     return PrintUsageError(kTool, e.what());
   }
 
+  // Events from sluice-watch --sqs-queue carry their message: it is kept hidden while the work
+  // runs and deleted when it is done. Connected to SQS only when such an event arrives.
+  ack_options.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+  auto sqs_calls = MakeSqsMessageCalls([&flags]() -> Result<std::shared_ptr<SqsClient>> {
+    auto context = MakeClientContext(ToClientOptions(flags.common));
+    if (!context.ok()) return context.error();
+    auto sqs = SqsClient::Make(std::move(context).value());
+    if (!sqs.ok()) return sqs.error();
+    return std::shared_ptr<SqsClient>(std::move(sqs).value());
+  });
+  SqsAcknowledger acknowledger(*sqs_calls, ack_options);
+  acknowledger.StartHeartbeat();
+
   InstallInterruptHandlers();
   auto input = MakeFdLineSource(STDIN_FILENO, options.max_line);
   std::mt19937_64 random(std::random_device{}());
   std::mutex random_mutex;
   TriggerDeps deps;
   deps.input = input.get();
+  deps.acknowledger = &acknowledger;
   deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
   deps.interrupted = [] { return Interrupted(); };
@@ -237,5 +261,8 @@ int main(int argc, char** argv) {
   AddRunTaskFlags(app, flags.ecs, "sluice-trigger");
   app.add_flag("--wait", flags.wait,
                "wait until each task stops; its essential container's exit code is the result");
+  app.add_option("--visibility-timeout", flags.visibility_timeout,
+                 "events from sluice-watch --sqs-queue: keep each message hidden this long at a "
+                 "time, renewed every third of it while its work waits or runs (default 2m)");
   return RunToolMain(app, argc, argv, [&] { return Run(flags); });
 }

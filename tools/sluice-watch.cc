@@ -32,6 +32,7 @@ struct Flags {
   std::string sqs_queue;
   bool once = false;
   bool initial = false;
+  bool delete_on_emit = false;
   int max_parallel = 16;
 };
 
@@ -72,6 +73,8 @@ int Run(const Flags& flags) {
     return Usage(std::string(flags.initial ? "--initial" : "--state") +
                  " has no use with --sqs-queue: the queue keeps what was not consumed yet");
   }
+  if (flags.delete_on_emit && !sqs) return Usage("--delete-on-emit needs --sqs-queue");
+  options.delete_on_emit = flags.delete_on_emit;
   if (flags.targets.empty() && !sqs) {
     return Usage("name at least one TARGET (s3://bucket/key or prefix/), or --sqs-queue URL");
   }
@@ -142,7 +145,8 @@ int main(int argc, char** argv) {
       "Emit a JSON line on stdout for each new, changed or deleted S3 object.\n"
       "TARGET: s3://bucket/key (one object), s3://bucket/prefix/ or s3://bucket (every object "
       "under it), a local file or directory; or --sqs-queue URL for S3 Event Notifications.\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, etag, "
-      "size, last_modified, version_id, source, detected_at. See man sluice-watch.\n"
+      "size, last_modified, version_id, source, detected_at, sqs (the message to acknowledge). "
+      "See man sluice-watch.\n"
       "Exit: 0 after --once's event, 1 failure, 2 usage, 124 --timeout, 130 interrupted.",
       "sluice-watch"};
   AddCommonFlags(app, flags.common);
@@ -164,6 +168,9 @@ int main(int argc, char** argv) {
   app.add_option("--sqs-queue", flags.sqs_queue,
                  "read S3 Event Notifications (or EventBridge S3 events) from this SQS queue URL "
                  "instead of polling; TARGETs, if any, narrow the events");
+  app.add_flag("--delete-on-emit", flags.delete_on_emit,
+               "with --sqs-queue: delete each message once its events are written, for a reader "
+               "that cannot acknowledge (default: sluice-trigger deletes it when the work is done)");
   app.add_option("--max-parallel", flags.max_parallel, "polls in flight at once (default 16)");
   return RunToolMain(app, argc, argv, [&] { return Run(flags); });
 }

@@ -8,13 +8,16 @@
 #   QUEUE_URL=... CLUSTER=jobs TASK_DEFINITION=process-upload \
 #   SUBNETS=subnet-0abc SECURITY_GROUPS=sg-0123 ./run.sh
 #
-# A message is deleted once its event is handed to sluice-trigger. Stopped with SIGTERM (how ECS
-# stops a task) or Ctrl-C, both tools stop cleanly: every event read ends in a line in $RESULTS,
-# and those not started yet ("cancelled") go first at the next start. What a crash (kill -9)
-# interrupts between the two tools is not replayed. A message that cannot be read is left for
-# SQS to hand out again, and after 5 times it moves to the dead-letter queue setup.sh made.
-# S3 may deliver an event twice: sluice-trigger starts one task per object version within a
-# run (and sends a clientToken derived from the event). Keys arrive decoded ("a b.csv").
+# A message is deleted by sluice-trigger once its task has stopped with success; until then it
+# is kept hidden from other readers (--visibility-timeout, renewed while the task runs). So
+# nothing is lost when either tool, or the machine, dies: the message comes back. A task that
+# failed after its retries, or a message that cannot be read, is left for SQS to hand out again,
+# and after 5 deliveries it moves to the dead-letter queue setup.sh made. Stopped with SIGTERM
+# (how ECS stops a task) or Ctrl-C, both tools stop cleanly and the events not started go back
+# to the queue at once. Several copies of this script on one queue share the work. S3 may
+# deliver an event twice: sluice-trigger starts one task per object version within a run, and
+# sends a clientToken derived from the event, so that ECS starts one for a redelivered message
+# too (for 24 hours). Keys arrive decoded ("a b.csv").
 # Optional: PREFIX (default uploads/), RESULTS (default results.jsonl), RETRIES (default 2),
 # TASK_TIMEOUT (default 1h), CAPACITY_PROVIDER, MAX_PARALLEL (default 4), GRACE_PERIOD
 # (default 20s), as in ../upload-to-fargate. Exit: 0, 1 a task failed (or the queue cannot be
@@ -23,7 +26,6 @@ set -euo pipefail
 lib=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../lib
 source "$lib/wait-job.sh"
 source "$lib/task-placement.sh"
-source "$lib/replay.sh"
 
 : "${QUEUE_URL:?set QUEUE_URL to the queue setup.sh printed}"
 : "${CLUSTER:?set CLUSTER to the ECS cluster the tasks run in}"
@@ -32,10 +34,7 @@ PREFIX=${PREFIX:-uploads/}
 RESULTS=${RESULTS:-results.jsonl}
 task_placement
 
-{
-  cancelled_events "$RESULTS"
-  exec sluice-watch --sqs-queue "$QUEUE_URL" --events created --include "${PREFIX}*/**"
-} |
+sluice-watch --sqs-queue "$QUEUE_URL" --events created --include "${PREFIX}*/**" |
   sluice-trigger --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" "${placement[@]}" \
     --env 'INPUT_BUCKET={bucket}' --env 'INPUT_KEY={key}' --env 'INPUT_ETAG={etag}' \
     --wait --timeout "${TASK_TIMEOUT:-1h}" --retries "${RETRIES:-2}" \

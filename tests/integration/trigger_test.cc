@@ -147,7 +147,7 @@ TEST_F(TriggerEcsTest, StartsOneTaskPerDistinctEventWithTheEventInItsEnvironment
   EXPECT_EQ(repeat["status"], "skipped") << repeat;
   EXPECT_EQ(repeat["attempts"], 0);
   EXPECT_FALSE(repeat.contains("task_arn")) << repeat;
-  EXPECT_NE(repeat.value("error", "").find("already handled"), std::string::npos) << repeat;
+  EXPECT_NE(repeat.value("error", "").find("the same event (uri, version)"), std::string::npos) << repeat;
 
   // Exactly the two tasks the results name exist.
   std::vector<std::string> listed = ecs_.ListTasks();

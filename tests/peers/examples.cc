@@ -1,5 +1,6 @@
 #include "tests/peers/examples.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -69,6 +70,11 @@ json PolicyForMoto(json policy) {
       if (name == "s3:ListBucket") lists_bucket = true;
     }
     if (lists_bucket) actions.push_back("s3:HeadBucket");
+    for (const char* single : {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:SendMessage"}) {
+      if (std::find(actions.begin(), actions.end(), single) != actions.end()) {
+        actions.push_back(std::string(single) + "Batch");
+      }
+    }
     statement["Action"] = actions;
     if (!scoped_by_moto) statement["Resource"] = "*";
   }

@@ -29,11 +29,13 @@ std::string ToolsFirstPath();
 std::map<std::string, std::string> ExampleEnv(const std::string& dir, const MotoServer& moto,
                                               const Credentials& credentials);
 
-// An example's IAM policy as moto 5 can evaluate it, which differs from IAM in three ways:
+// An example's IAM policy as moto 5 can evaluate it, which differs from IAM in four ways:
 //   - it evaluates no condition keys (a statement with a Condition would deny): conditions go;
 //   - it checks resources only for S3 (bucket and object ARNs) and SQS (queue ARNs) and matches
 //     every other call against "*": the resources of other services' statements become "*";
-//   - it asks for s3:HeadBucket, where IAM asks for s3:ListBucket: ListBucket brings HeadBucket.
+//   - it asks for s3:HeadBucket, where IAM asks for s3:ListBucket: ListBucket brings HeadBucket;
+//   - it asks for an SQS batch call by its own name (sqs:ChangeMessageVisibilityBatch), where IAM
+//     asks for the single call's permission: that brings the batch name.
 // So a run under it proves that the policy's actions are enough, and for S3 and SQS its
 // resources too; the rest of the scoping is IAM's to check.
 nlohmann::json PolicyForMoto(nlohmann::json policy);

@@ -2,6 +2,7 @@
 
 #include "sluice/event/s3_event_message.h"
 #include "sluice/event/watch_event.h"
+#include "sluice/util/crypto.h"
 #include "sluice/util/time_format.h"
 
 namespace sluice {
@@ -58,6 +59,8 @@ std::string TriggerEvent::Identity() const {
   }
   return id;
 }
+
+std::string TriggerEvent::Id() const { return Sha256Hex(Identity()).substr(0, 32); }
 
 Result<std::vector<TriggerEvent>> ParseTriggerLine(std::string_view line, size_t line_number,
                                                    SystemTime now) {

@@ -27,6 +27,9 @@ struct TriggerEvent {
   // What makes this event the same as another: kind, uri and the object's version (version id,
   // ETag, Last-Modified). Seeing the same identity twice means the event was delivered twice.
   std::string Identity() const;
+  // The identity as 32 hex digits (a SHA-256 prefix), the same on every machine that reads the
+  // event: SLUICE_EVENT_ID, for actions that deduplicate their own side effects.
+  std::string Id() const;
 };
 
 // Parses one input line. An error (kind kParse) says what is wrong, without the line number

@@ -58,6 +58,7 @@ nlohmann::json ToJson(const WatchEvent& event) {
   if (!event.object.version_id.empty()) j["version_id"] = event.object.version_id;
   j["source"] = event.source;
   j["detected_at"] = FormatIso8601(event.detected_at);
+  if (event.sqs) j["sqs"] = ToJson(*event.sqs);
   return j;
 }
 

@@ -1,7 +1,7 @@
 // The event sluice-watch emits, one JSON object per line: the contract between sluice-watch and
 // whatever reads its output (sluice-trigger, jq, a script). Documented in man/sluice-watch.1.
 // Fields: event, uri, bucket, key, etag, size, last_modified, version_id (when known), source,
-// detected_at. Readers must ignore fields they do not know, so the schema can grow. Pure.
+// detected_at, and sqs (the message it came from, sqs_message_ref.h). Readers must ignore fields they do not know, so the schema can grow. Pure.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/event/snapshot.h"
+#include "sluice/event/sqs_message_ref.h"
 #include "sluice/util/clock.h"
 #include "sluice/util/result.h"
 
@@ -31,6 +32,7 @@ struct WatchEvent {
   ObjectVersion object;  // for kDeleted: the version last seen
   std::string source;    // "poll", "sqs", "inotify"
   SystemTime detected_at{};
+  std::optional<SqsMessageRef> sqs;  // set when the reader acknowledges the message
 };
 
 nlohmann::json ToJson(const WatchEvent& event);

@@ -87,6 +87,7 @@ std::vector<std::pair<std::string, std::string>> EventEnvironment(const TriggerE
     for (const char* c = field; *c; ++c) name += static_cast<char>(std::toupper(*c));
     env.emplace_back(std::move(name), event.Field(field).value_or(""));
   }
+  env.emplace_back("SLUICE_EVENT_ID", event.Id());
   env.emplace_back("SLUICE_ATTEMPT", std::to_string(attempt));
   env.emplace_back("SLUICE_EVENT_JSON",
                    event.fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));

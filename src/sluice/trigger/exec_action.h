@@ -1,7 +1,8 @@
 // The --exec action: runs a local command per event, without a shell. Arguments and --env values
 // are templates ({key}, ...); the event also reaches the command as environment variables:
 // SLUICE_EVENT, SLUICE_URI, SLUICE_BUCKET, SLUICE_KEY, SLUICE_ETAG, SLUICE_SIZE,
-// SLUICE_LAST_MODIFIED, SLUICE_VERSION_ID, SLUICE_SOURCE, SLUICE_DETECTED_AT, SLUICE_ATTEMPT and
+// SLUICE_LAST_MODIFIED, SLUICE_VERSION_ID, SLUICE_SOURCE, SLUICE_DETECTED_AT, SLUICE_EVENT_ID (the
+// event's identity, the same on every machine), SLUICE_ATTEMPT and
 // SLUICE_EVENT_JSON (the whole event). The command's stdout goes to stderr, so the tool's stdout
 // stays JSON Lines; its stdin is /dev/null.
 #pragma once

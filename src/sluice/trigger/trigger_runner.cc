@@ -31,6 +31,14 @@ struct Job {
   TriggerEvent event;
 };
 
+// An acknowledger for events nobody acknowledges.
+class NoAcknowledger : public EventAcknowledger {
+ public:
+  void Hold(const TriggerEvent&) override {}
+  void Settle(const TriggerEvent&, Settlement) override {}
+  bool Redelivers(const TriggerEvent&) const override { return false; }
+};
+
 struct Counts {
   size_t succeeded = 0, failed = 0, skipped = 0, cancelled = 0, filtered = 0, bad_lines = 0;
 };
@@ -38,7 +46,10 @@ struct Counts {
 class Runner {
  public:
   Runner(const TriggerOptions& options, TriggerAction& action, const TriggerDeps& deps)
-      : options_(options), action_(action), deps_(deps) {}
+      : options_(options),
+        action_(action),
+        deps_(deps),
+        ack_(deps.acknowledger != nullptr ? *deps.acknowledger : no_acknowledger_) {}
 
   int Run() {
     for (int i = 0; i < options_.max_parallel; ++i) workers_.emplace_back([this] { Work(); });
@@ -114,11 +125,18 @@ class Runner {
         continue;
       }
       for (const TriggerEvent& event : *events) {
+        ack_.Hold(event);
         if (!Selected(event)) {
-          std::lock_guard lock(mutex_);
-          ++counts_.filtered;
+          {
+            std::lock_guard lock(mutex_);
+            ++counts_.filtered;
+          }
+          ack_.Settle(event, Settlement::kDone);
         } else if (remembered_.insert(event.Identity()).second) {
           Finish(event, "cancelled", {}, 0, {}, {}, "not started: interrupted");
+          ack_.Settle(event, Settlement::kReturned);
+        } else if (!RideOnOriginal(event)) {
+          ack_.Settle(event, Settlement::kReturned);
         }
       }
     }
@@ -141,22 +159,28 @@ class Runner {
   }
 
   void Admit(TriggerEvent event) {
+    ack_.Hold(event);
     if (!Selected(event)) {
-      std::lock_guard lock(mutex_);
-      ++counts_.filtered;
+      {
+        std::lock_guard lock(mutex_);
+        ++counts_.filtered;
+      }
+      ack_.Settle(event, Settlement::kDone);  // nothing to do is done
       return;
     }
     std::string identity = event.Identity();
-    if (!remembered_.insert(identity).second) {
-      Finish(event, "skipped", {}, 0, {}, {},
-             "the same event (uri, version) was already handled in this run");
+    if (!remembered_.insert(identity).second && !IsRetryByRedelivery(event)) {
+      if (RideOnOriginal(event)) {
+        Finish(event, "skipped", {}, 0, {}, {},
+               "the same event (uri, version) is already waiting or running in this run");
+      } else {
+        Finish(event, "skipped", {}, 0, {}, {},
+               "the same event (uri, version) was already handled in this run");
+        ack_.Settle(event, Settlement::kDone);
+      }
       return;
     }
-    remembered_order_.push_back(identity);
-    if (remembered_order_.size() > kRememberedEvents) {
-      remembered_.erase(remembered_order_.front());
-      remembered_order_.pop_front();
-    }
+    Track(identity);
     if (options_.debounce.count() == 0) return Enqueue(std::move(event));
 
     std::string uri = event.uri();
@@ -167,7 +191,66 @@ class Runner {
     }
     Finish(pending->second.event, "skipped", {}, 0, {}, {},
            "coalesced into the event on line " + std::to_string(event.line) + " (--debounce)");
+    // Its work is the later event's: that one's message stays held until it is done.
+    SettleWithRiders(pending->second.event, Settlement::kDone);
     pending->second.event = std::move(event);  // the window keeps its deadline: latency stays D
+  }
+
+  // Remembers that the event with `identity` waits or runs; bounded, oldest first.
+  void Track(const std::string& identity) {
+    if (remembered_order_.empty() || remembered_order_.back() != identity) {
+      remembered_order_.push_back(identity);
+    }
+    std::lock_guard lock(mutex_);
+    tracked_[identity] = Tracked{};
+    if (remembered_order_.size() > kRememberedEvents) {
+      const std::string& oldest = remembered_order_.front();
+      auto t = tracked_.find(oldest);
+      if (t == tracked_.end() || t->second.state != Tracked::kInFlight) {
+        remembered_.erase(oldest);
+        if (t != tracked_.end()) tracked_.erase(t);
+      }
+      remembered_order_.pop_front();
+    }
+  }
+
+  // A repeat whose original waits or runs: settled with it. False when there is none.
+  bool RideOnOriginal(const TriggerEvent& event) {
+    std::lock_guard lock(mutex_);
+    auto t = tracked_.find(event.Identity());
+    if (t == tracked_.end() || t->second.state != Tracked::kInFlight) return false;
+    t->second.riders.push_back(event);
+    return true;
+  }
+
+  // A repeat of an event that failed, from a source that delivers what failed again (SQS):
+  // that is the source's retry, to be run.
+  bool IsRetryByRedelivery(const TriggerEvent& event) {
+    if (!ack_.Redelivers(event)) return false;
+    std::lock_guard lock(mutex_);
+    auto t = tracked_.find(event.Identity());
+    return t != tracked_.end() && t->second.state == Tracked::kFailed;
+  }
+
+  // Settles `event` and the repeats riding on it, and records how its identity ended.
+  void SettleWithRiders(const TriggerEvent& event, Settlement settlement) {
+    std::vector<TriggerEvent> riders;
+    {
+      std::lock_guard lock(mutex_);
+      auto t = tracked_.find(event.Identity());
+      if (t != tracked_.end()) {
+        riders.swap(t->second.riders);
+        // Only a failure its source will deliver again needs remembering (to run the retry);
+        // any other repeat is skipped as one already handled.
+        if (settlement != Settlement::kDone && ack_.Redelivers(event)) {
+          t->second.state = Tracked::kFailed;
+        } else {
+          tracked_.erase(t);
+        }
+      }
+    }
+    ack_.Settle(event, settlement);
+    for (const TriggerEvent& rider : riders) ack_.Settle(rider, settlement);
   }
 
   bool Selected(const TriggerEvent& event) const {
@@ -267,6 +350,7 @@ class Runner {
       std::unique_lock lock(mutex_);
       if (drain_.wait_for(lock, delay, [&] { return draining_; })) {
         outcome.error += "; not retried: interrupted";
+        outcome.stopped = true;
         break;
       }
     }
@@ -277,6 +361,9 @@ class Runner {
     }
     Finish(job.event, outcome.succeeded ? "succeeded" : "failed", outcome, attempt, started,
            seconds, outcome.error);
+    SettleWithRiders(job.event, outcome.succeeded ? Settlement::kDone
+                                : outcome.stopped ? Settlement::kReturned
+                                                  : Settlement::kFailed);
   }
 
   // Writes the result line of `event` and counts it.
@@ -321,6 +408,7 @@ class Runner {
     debounced_.clear();
     for (const Job& job : waiting) {
       Finish(job.event, "cancelled", {}, 0, {}, {}, "not started: interrupted");
+      SettleWithRiders(job.event, Settlement::kReturned);
     }
   }
 
@@ -353,9 +441,17 @@ class Runner {
     Clock::time_point due;
   };
 
+  // What became of an identity that was admitted to run.
+  struct Tracked {
+    enum State { kInFlight, kFailed } state = kInFlight;
+    std::vector<TriggerEvent> riders;  // repeats read while it waited or ran
+  };
+
   const TriggerOptions& options_;
   TriggerAction& action_;
   const TriggerDeps& deps_;
+  NoAcknowledger no_acknowledger_;
+  EventAcknowledger& ack_;
 
   // Reader-thread only.
   std::set<std::string> remembered_;
@@ -368,6 +464,7 @@ class Runner {
   std::condition_variable taken_;  // the reader, held back: a worker took a job
   std::condition_variable idle_;  // the reader: a worker finished
   std::deque<Job> queue_;
+  std::map<std::string, Tracked> tracked_;
   size_t line_number_ = 0;  // input lines read so far
   bool closing_ = false;   // no more jobs will come
   bool draining_ = false;  // interrupted: no more retries

@@ -6,7 +6,8 @@
 //    "error": "..."}
 // status: succeeded | failed | skipped (a repeat of an event already handled in this run, or
 // coalesced into a later event for the same uri by --debounce) | cancelled (interrupted before it
-// started). Exit: 0 when nothing failed, 1 when something did, 65 for bad input with --strict,
+// started). Each event read is held with the acknowledger and settled once its result is known
+// (a repeat waiting for its original is settled with it). Exit: 0 when nothing failed, 1 when something did, 65 for bad input with --strict,
 // 130 when interrupted.
 #pragma once
 
@@ -18,6 +19,7 @@
 
 #include "sluice/event/watch_event.h"
 #include "sluice/os/line_source.h"
+#include "sluice/trigger/event_acknowledger.h"
 #include "sluice/trigger/trigger_action.h"
 #include "sluice/util/clock.h"
 #include "sluice/util/glob.h"
@@ -46,6 +48,7 @@ struct TriggerDeps {
   std::function<bool()> interrupted;
   std::function<SystemTime()> now;
   std::function<double()> random01;  // uniform in [0, 1), for jitter
+  EventAcknowledger* acknowledger = nullptr;  // none: events need no acknowledgement
 };
 
 int RunTrigger(const TriggerOptions& options, TriggerAction& action, const TriggerDeps& deps);

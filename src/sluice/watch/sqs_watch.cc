@@ -66,7 +66,11 @@ int RunSqsWatch(const WatchOptions& options, MessageQueue& queue,
     }
     if (!announced) {
       deps.log("watching queue " + queue.url() + " (long polls of " +
-               std::to_string(kLongPollSeconds) + "s)");
+               std::to_string(kLongPollSeconds) + "s); " +
+               (options.delete_on_emit
+                    ? "a message is deleted once its events are written"
+                    : "a message is left for the reader of these lines (sluice-trigger) to delete "
+                      "when its work is done"));
       announced = true;
     }
     auto messages = queue.Receive(wait);
@@ -95,23 +99,35 @@ int RunSqsWatch(const WatchOptions& options, MessageQueue& queue,
                  parsed.error().message + "); left on the queue for its redrive policy");
         continue;
       }
-      bool emitted = false;
-      SystemTime now = deps.clock->Now();
+      std::vector<WatchEvent*> selected;
       for (WatchEvent& event : parsed->events) {
         bool wanted = std::find(options.events.begin(), options.events.end(), event.kind) !=
                       options.events.end();
-        if (!wanted || !KeySelected(options, event.key) || !InTargets(targets, event)) continue;
+        if (wanted && KeySelected(options, event.key) && InTargets(targets, event)) {
+          selected.push_back(&event);
+        }
+      }
+      SystemTime now = deps.clock->Now();
+      for (size_t i = 0; i < selected.size(); ++i) {
+        WatchEvent& event = *selected[i];
         event.detected_at = now;
+        if (!options.delete_on_emit) {
+          event.sqs = SqsMessageRef{queue.url(), message.message_id, message.receipt_handle,
+                                    message.receive_count, static_cast<int>(selected.size()),
+                                    static_cast<int>(i)};
+        }
         if (!deps.emit(ToJson(event))) return kExitSuccess;  // the reader went away
-        emitted = true;
         last_activity = now;
       }
-      // Written and flushed: only now may the message go.
-      if (Status deleted = queue.Delete(message.receipt_handle); !deleted.ok()) {
-        deps.log("warning: deleting message " + message.message_id + " failed (" +
-                 deleted.error().ToString() + "); it will be delivered again");
+      // A message with nothing for the reader is done here; one with events is done when they
+      // are written and flushed (--delete-on-emit) or, by default, when the reader's work is.
+      if (selected.empty() || options.delete_on_emit) {
+        if (Status deleted = queue.Delete(message.receipt_handle); !deleted.ok()) {
+          deps.log("warning: deleting message " + message.message_id + " failed (" +
+                   deleted.error().ToString() + "); it will be delivered again");
+        }
       }
-      if (options.once && emitted) return kExitSuccess;
+      if (options.once && !selected.empty()) return kExitSuccess;
     }
   }
 }

@@ -34,6 +34,9 @@ struct WatchOptions {
   std::vector<Glob> exclude;
   std::string state_path;     // empty: no state file
   int max_parallel = 16;      // polls in flight at once
+  // --sqs-queue: delete a message once its events are written (--delete-on-emit) rather than
+  // hand it to the reader to delete when their work is done.
+  bool delete_on_emit = false;
 };
 
 struct WatchDeps {

@@ -97,6 +97,7 @@ class TriggerRunnerTest : public ::testing::Test {
     deps.interrupted = [this] { return interrupted.load(); };
     deps.now = [] { return *ParseIso8601("2026-11-23T10:00:00Z"); };
     deps.random01 = [] { return 0.5; };
+    deps.acknowledger = acknowledger;
     return RunTrigger(options, action, deps);
   }
 
@@ -113,6 +114,7 @@ class TriggerRunnerTest : public ::testing::Test {
   std::string log;
   std::atomic<bool> interrupted{false};
   bool emit_ok = true;
+  EventAcknowledger* acknowledger = nullptr;
 
  private:
   std::mutex mutex_;
@@ -247,7 +249,7 @@ TEST_F(TriggerRunnerTest, TheSameEventTwiceRunsOnce) {
     if (r["status"] == "skipped") {
       EXPECT_EQ(r["line"], 2);
       EXPECT_EQ(r["attempts"], 0);
-      EXPECT_NE(r["error"].get<std::string>().find("already handled"), std::string::npos);
+      EXPECT_NE(r["error"].get<std::string>().find("the same event (uri, version)"), std::string::npos);
     }
   }
 }
@@ -395,6 +397,166 @@ TEST(RetryBackoffTest, DoublesFromTheBaseUpToTheCapWithFullJitter) {
   EXPECT_EQ(RetryBackoff(3, base, cap, 0.5).count(), 2000);
   EXPECT_EQ(RetryBackoff(10, base, cap, 0.5).count(), 2500);
   EXPECT_EQ(RetryBackoff(1000, base, cap, 0.0).count(), 0);
+}
+
+// Records what the runner tells an event's source, as "key/etag line: held|done|failed|returned".
+class RecordingAcknowledger : public EventAcknowledger {
+ public:
+  explicit RecordingAcknowledger(bool redelivers = true) : redelivers_(redelivers) {}
+  void Hold(const TriggerEvent& event) override { Record(event, "held"); }
+  void Settle(const TriggerEvent& event, Settlement settlement) override {
+    Record(event, settlement == Settlement::kDone     ? "done"
+                  : settlement == Settlement::kFailed ? "failed"
+                                                      : "returned");
+  }
+  bool Redelivers(const TriggerEvent&) const override { return redelivers_; }
+
+  // The settlements in the order they came, held events left out.
+  std::vector<std::string> Settled() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const std::string& r : records_) {
+      if (r.find(": held") == std::string::npos) out.push_back(r);
+    }
+    return out;
+  }
+  size_t Held() {
+    std::lock_guard lock(mutex_);
+    return static_cast<size_t>(std::count_if(records_.begin(), records_.end(), [](const std::string& r) {
+      return r.find(": held") != std::string::npos;
+    }));
+  }
+
+ private:
+  void Record(const TriggerEvent& event, const std::string& what) {
+    std::lock_guard lock(mutex_);
+    records_.push_back(event.Field("key").value_or("") + "/" + event.Field("etag").value_or("") +
+                       " " + std::to_string(event.line) + ": " + what);
+  }
+  bool redelivers_;
+  std::mutex mutex_;
+  std::vector<std::string> records_;
+};
+
+TEST_F(TriggerRunnerTest, EveryEventReadIsHeldAndSettledOnceByWhatBecameOfIt) {
+  RecordingAcknowledger ack;
+  acknowledger = &ack;
+  action.script = [](const TriggerEvent& event, int, const std::atomic<bool>&) {
+    return event.Field("key") == "bad" ? Failure("exit 1", false) : Success();
+  };
+  auto glob = Glob::Parse("*.tmp");
+  options.exclude.push_back(std::move(glob).value());
+  EXPECT_EQ(Run({Line("a"), Line("bad"), Line("x.tmp"), Line("gone", "e1", "deleted")}),
+            kExitFailure);
+  EXPECT_EQ(ack.Held(), 4u);
+  auto settled = ack.Settled();
+  std::sort(settled.begin(), settled.end());
+  // Filtered events had nothing to do: that is done, and their messages may go.
+  EXPECT_EQ(settled, (std::vector<std::string>{"a/e1 1: done", "bad/e1 2: failed",
+                                               "gone/e1 4: done", "x.tmp/e1 3: done"}));
+}
+
+TEST_F(TriggerRunnerTest, ARepeatReadWhileItsOriginalRunsIsSettledWithIt) {
+  RecordingAcknowledger ack;
+  acknowledger = &ack;
+  std::atomic<bool> release{false};
+  action.script = [&](const TriggerEvent&, int, const std::atomic<bool>&) {
+    while (!release) std::this_thread::sleep_for(milliseconds(1));
+    return Failure("exit 3", false);
+  };
+  // The repeat (line 2: a second delivery of the same message) arrives while line 1 runs.
+  class ReleasingSource : public LineSource {
+   public:
+    ReleasingSource(std::atomic<bool>& release) : release_(release) {}
+    Status Next(std::string& line, milliseconds) override {
+      if (next_ == 2) {
+        release_ = true;
+        return Status::kEnd;
+      }
+      line = Line("a");
+      ++next_;
+      return Status::kLine;
+    }
+   private:
+    std::atomic<bool>& release_;
+    int next_ = 0;
+  } source(release);
+  EXPECT_EQ(Run({}, &source), kExitFailure);
+  EXPECT_EQ(action.calls.size(), 1u);
+  EXPECT_EQ(ack.Settled(), (std::vector<std::string>{"a/e1 1: failed", "a/e1 2: failed"}));
+  EXPECT_EQ(Statuses(), (std::vector<std::string>{"failed", "skipped"}));
+}
+
+TEST_F(TriggerRunnerTest, ARepeatOfAFailedEventIsRunWhenItsSourceDeliversFailuresAgain) {
+  action.script = [](const TriggerEvent& event, int, const std::atomic<bool>&) {
+    return event.line == 1 ? Failure("spot interruption") : Success();
+  };
+  // The second line is SQS delivering the message again once the first delivery failed.
+  class AfterFirstResultSource : public LineSource {
+   public:
+    explicit AfterFirstResultSource(std::function<size_t()> results) : results_(std::move(results)) {}
+    Status Next(std::string& line, milliseconds wait) override {
+      if (next_ == 2) return Status::kEnd;
+      if (next_ == 1 && results_() == 0) {
+        std::this_thread::sleep_for(wait);
+        return Status::kIdle;
+      }
+      line = Line("a");
+      ++next_;
+      return Status::kLine;
+    }
+   private:
+    std::function<size_t()> results_;
+    int next_ = 0;
+  };
+  RecordingAcknowledger redelivering(/*redelivers=*/true);
+  acknowledger = &redelivering;
+  AfterFirstResultSource redelivery([&] { return redelivering.Settled().size(); });
+  EXPECT_EQ(Run({}, &redelivery), kExitFailure);
+  EXPECT_EQ(action.calls.size(), 2u);
+  EXPECT_EQ(redelivering.Settled(), (std::vector<std::string>{"a/e1 1: failed", "a/e1 2: done"}));
+
+  // From a pipe nobody redelivers: the repeat is a duplicate, skipped as before.
+  results.clear();
+  action.calls.clear();
+  RecordingAcknowledger plain(/*redelivers=*/false);
+  acknowledger = &plain;
+  AfterFirstResultSource repeat([&] { return plain.Settled().size(); });
+  EXPECT_EQ(Run({}, &repeat), kExitFailure);
+  EXPECT_EQ(action.calls.size(), 1u);
+  EXPECT_EQ(Statuses(), (std::vector<std::string>{"failed", "skipped"}));
+}
+
+TEST_F(TriggerRunnerTest, ARepeatOfASucceededEventIsSkippedAndDone) {
+  RecordingAcknowledger ack;
+  acknowledger = &ack;
+  EXPECT_EQ(Run({Line("a"), Line("a")}), kExitSuccess);
+  EXPECT_EQ(action.calls.size(), 1u);
+  auto settled = ack.Settled();
+  std::sort(settled.begin(), settled.end());
+  EXPECT_EQ(settled, (std::vector<std::string>{"a/e1 1: done", "a/e1 2: done"}));
+}
+
+TEST_F(TriggerRunnerTest, ACoalescedEventIsDoneAndTheLastOneCarriesTheWork) {
+  RecordingAcknowledger ack;
+  acknowledger = &ack;
+  options.debounce = std::chrono::hours(1);
+  action.script = [](const TriggerEvent&, int, const std::atomic<bool>&) { return Failure("no", false); };
+  EXPECT_EQ(Run({Line("a", "1"), Line("a", "2")}), kExitFailure);
+  EXPECT_EQ(ack.Settled(), (std::vector<std::string>{"a/1 1: done", "a/2 2: failed"}));
+}
+
+TEST_F(TriggerRunnerTest, AtASignalWaitingAndUnreadEventsAreReturnedToTheirSource) {
+  RecordingAcknowledger ack;
+  acknowledger = &ack;
+  options.grace = std::chrono::seconds(30);
+  action.script = SucceedsAfter(milliseconds(20));
+  InterruptingSource source({Line("a"), Line("b")}, action, interrupted, {Line("c")}, /*ends=*/true);
+  EXPECT_EQ(Run({}, &source), kExitInterrupted);
+  auto settled = ack.Settled();
+  std::sort(settled.begin(), settled.end());
+  EXPECT_EQ(settled, (std::vector<std::string>{"a/e1 1: done", "b/e1 2: returned",
+                                               "c/e1 3: returned"}));
 }
 
 }  // namespace

@@ -80,14 +80,40 @@ class SqsWatchTest : public ::testing::Test {
   std::vector<std::string> log_;
 };
 
-TEST_F(SqsWatchTest, EmitsThenDeletesAndLeavesMalformedMessages) {
+TEST_F(SqsWatchTest, EventsCarryTheirMessageForTheReaderToAcknowledge) {
+  queue_.script.push_back(std::vector<SqsClient::Message>{
+      {"m1", "r1", Message({Record("ObjectCreated:Put", "in/a.csv"),
+                            Record("ObjectCreated:Put", "other/b.csv"),
+                            Record("ObjectCreated:Put", "in/c.csv")}),
+       3},
+      {"m2", "r2", R"({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"uploads"})"},
+  });
+  EXPECT_EQ(Run({}, {*ParseWatchTarget("s3://uploads/in/")}, 2), kExitInterrupted);
+  ASSERT_EQ(events_.size(), 2u);
+  // Numbered among the events emitted, so that the reader knows when the message is done.
+  for (int i = 0; i < 2; ++i) {
+    auto ref = FindSqsMessageRef(events_[static_cast<size_t>(i)]);
+    ASSERT_TRUE(ref.has_value()) << events_[static_cast<size_t>(i)].dump();
+    EXPECT_EQ(ref->queue_url, "https://sqs.us-east-1.amazonaws.com/1/q");
+    EXPECT_EQ(ref->message_id, "m1");
+    EXPECT_EQ(ref->receipt_handle, "r1");
+    EXPECT_EQ(ref->receive_count, 3);
+    EXPECT_EQ(ref->events, 2);
+    EXPECT_EQ(ref->index, i);
+  }
+  // Only the message with nothing to do is deleted by the watch.
+  EXPECT_EQ(queue_.deleted, (std::vector<std::string>{"r2"}));
+}
+
+TEST_F(SqsWatchTest, DeleteOnEmitDeletesOnceWrittenAndLeavesMalformedMessages) {
   queue_.script.push_back(std::vector<SqsClient::Message>{
       {"m1", "r1", Message({Record("ObjectCreated:Put", "in/a+b.csv")})},
       {"m2", "r2", "garbage"},
       {"m3", "r3", R"({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"uploads"})"},
       {"m4", "r4", Message({Record("ObjectRemoved:Delete", "in/old.csv")})},
   });
-  EXPECT_EQ(Run({}, {}, 2), kExitInterrupted);
+  EXPECT_EQ(Run({.delete_on_emit = true}, {}, 2), kExitInterrupted);
+  EXPECT_FALSE(events_[0].contains("sqs"));
   ASSERT_EQ(events_.size(), 2u);
   EXPECT_EQ(events_[0]["event"], "created");
   EXPECT_EQ(events_[0]["key"], "in/a b.csv");
@@ -116,7 +142,7 @@ TEST_F(SqsWatchTest, OnceLeavesTheRestOfTheBatchOnTheQueue) {
       {"m1", "r1", Message({Record("ObjectCreated:Put", "a.csv")})},
       {"m2", "r2", Message({Record("ObjectCreated:Put", "b.csv")})},
   });
-  EXPECT_EQ(Run({.once = true}), kExitSuccess);
+  EXPECT_EQ(Run({.once = true, .delete_on_emit = true}), kExitSuccess);
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(queue_.deleted, (std::vector<std::string>{"r1"}));
 }
