@@ -45,6 +45,7 @@ struct Flags {
   RunTaskFlags ecs;
   bool wait = false;
   std::string visibility_timeout = "2m";
+  std::string journal;
 };
 
 class UsageError : public std::runtime_error {
@@ -194,6 +195,16 @@ int Run(const Flags& flags) {
   SqsAcknowledger acknowledger(*sqs_calls, ack_options);
   acknowledger.StartHeartbeat();
 
+  std::unique_ptr<TriggerJournal> journal;
+  if (!flags.journal.empty()) {
+    auto opened = TriggerJournal::Open(flags.journal);
+    if (!opened.ok()) {
+      PrintError(kTool, opened.error());
+      return kExitFailure;
+    }
+    journal = std::move(opened).value();
+  }
+
   InstallInterruptHandlers();
   auto input = MakeFdLineSource(STDIN_FILENO, options.max_line);
   std::mt19937_64 random(std::random_device{}());
@@ -201,6 +212,7 @@ int Run(const Flags& flags) {
   TriggerDeps deps;
   deps.input = input.get();
   deps.acknowledger = &acknowledger;
+  deps.journal = journal.get();
   deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
   deps.interrupted = [] { return Interrupted(); };
@@ -261,6 +273,9 @@ int main(int argc, char** argv) {
   AddRunTaskFlags(app, flags.ecs, "sluice-trigger");
   app.add_flag("--wait", flags.wait,
                "wait until each task stops; its essential container's exit code is the result");
+  app.add_option("--journal", flags.journal,
+                 "keep what was accepted and how it ended in this file: after a kill -9 the "
+                 "events not finished run first, and those finished are not run again");
   app.add_option("--visibility-timeout", flags.visibility_timeout,
                  "events from sluice-watch --sqs-queue: keep each message hidden this long at a "
                  "time, renewed every third of it while its work waits or runs (default 2m)");

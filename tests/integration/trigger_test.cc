@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -437,6 +439,53 @@ TEST_F(TriggerExecTest, SigtermStopsRunningCommandsAndCancelsWaitingEvents) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   for (pid_t pid : pids) EXPECT_TRUE(Ended(pid)) << "process " << pid << " still runs";
+}
+
+// --journal: sluice-trigger killed with SIGKILL at random moments while events arrive, then
+// started again with the same command line and the input replayed (as sluice-watch replays after
+// a restart): every event runs to its end, and an event runs again only when a kill caught it
+// running (at most --max-parallel per kill). The counts are printed for the note.
+TEST_F(TriggerExecTest, KillNineAtAnyMomentLosesNoEventWithAJournal) {
+  const int kKills = 30;
+  const int kPerRound = 4;
+  const unsigned seed = 20261203;
+  std::mt19937 random(seed);
+  const std::string journal = dir_ + "/journal";
+  const std::vector<std::string> args = {
+      "--journal", journal, "--max-parallel", "2", "--exec", "--", "sh", "-c",
+      "echo \"start $0\" >> runs; sleep 0.05; echo \"end $0\" >> runs", "{key}"};
+  std::string everything;  // every line so far: what a replaying source sends again
+  for (int round = 0; round < kKills; ++round) {
+    for (int i = 0; i < kPerRound; ++i) {
+      everything += json{{"uri", "s3://b/k" + std::to_string(round * kPerRound + i)},
+                         {"key", "k" + std::to_string(round * kPerRound + i)}, {"etag", "e"}}
+                        .dump() + "\n";
+    }
+    TriggerRun run = Run(args);
+    ASSERT_TRUE(run.Write(everything));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(random)));
+    run.Signal(SIGKILL);
+    run.Wait(30000);
+  }
+  TriggerRun last = Run(args);
+  last.Feed(everything);
+  ASSERT_EQ(last.Wait(60000), 0) << last.Stderr();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // commands orphaned by a kill end
+
+  std::map<std::string, int> starts, ends;
+  std::stringstream runs(ReadFile(dir_ + "/runs"));
+  std::string what, key;
+  while (runs >> what >> key) ++(what == "start" ? starts : ends)[key];
+  int repeated = 0;
+  for (int k = 0; k < kKills * kPerRound; ++k) {
+    std::string name = "k" + std::to_string(k);
+    EXPECT_GE(ends[name], 1) << name << " never ran to its end";
+    repeated += std::max(0, starts[name] - 1);
+  }
+  EXPECT_LE(repeated, kKills * 2) << "more runs again than a kill can catch running";
+  std::cout << "kill -9 x" << kKills << " (seed " << seed << "): " << kKills * kPerRound
+            << " events, all ran to their end; " << repeated
+            << " run again because a kill caught them running\n";
 }
 
 // Bad lines are reported with their line numbers and skipped; the good ones still run. Line 3 is

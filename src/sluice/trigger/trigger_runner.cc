@@ -53,6 +53,7 @@ class Runner {
 
   int Run() {
     for (int i = 0; i < options_.max_parallel; ++i) workers_.emplace_back([this] { Work(); });
+    ReplayJournal();
     InputEnd end = ReadInput();
     bool interrupted = end == InputEnd::kInterrupted;
     if (interrupted || end == InputEnd::kOutputLost) {
@@ -133,12 +134,30 @@ class Runner {
           }
           ack_.Settle(event, Settlement::kDone);
         } else if (remembered_.insert(event.Identity()).second) {
+          // Journaled unfinished, it runs at the next start.
+          if (deps_.journal != nullptr && !deps_.journal->FinishedStatus(event)) {
+            (void)deps_.journal->Accepted(event);
+          }
           Finish(event, "cancelled", {}, 0, {}, {}, "not started: interrupted");
           ack_.Settle(event, Settlement::kReturned);
         } else if (!RideOnOriginal(event)) {
           ack_.Settle(event, Settlement::kReturned);
         }
       }
+    }
+  }
+
+  // What an earlier run accepted and did not finish (killed, or stopped before it began) runs
+  // first, as line 0, and is not journaled again: it is there already.
+  void ReplayJournal() {
+    if (deps_.journal == nullptr || deps_.journal->Unfinished().empty()) return;
+    deps_.log("replaying " + std::to_string(deps_.journal->Unfinished().size()) +
+              " event(s) an earlier run did not finish (" + deps_.journal->path() + ")");
+    for (const nlohmann::json& fields : deps_.journal->Unfinished()) {
+      TriggerEvent event;
+      event.fields = fields;
+      event.line = 0;
+      Admit(std::move(event), /*journaled=*/true);
     }
   }
 
@@ -158,7 +177,7 @@ class Runner {
     return true;
   }
 
-  void Admit(TriggerEvent event) {
+  void Admit(TriggerEvent event, bool journaled = false) {
     ack_.Hold(event);
     if (!Selected(event)) {
       {
@@ -179,6 +198,20 @@ class Runner {
         ack_.Settle(event, Settlement::kDone);
       }
       return;
+    }
+    if (!journaled && deps_.journal != nullptr) {
+      if (auto status = deps_.journal->FinishedStatus(event);
+          status && !(*status == "failed" && ack_.Redelivers(event))) {
+        Finish(event, "skipped", {}, 0, {}, {},
+               "the same event (uri, version) was already handled in an earlier run (" + *status +
+                   ", --journal)");
+        ack_.Settle(event, Settlement::kDone);
+        return;
+      }
+      // On the disk before it runs: a kill from here on replays it at the next start.
+      if (Status s = deps_.journal->Accepted(event); !s.ok()) {
+        deps_.log("warning: " + s.error().ToString() + "; the event runs, but a crash now loses it");
+      }
     }
     Track(identity);
     if (options_.debounce.count() == 0) return Enqueue(std::move(event));
@@ -247,6 +280,12 @@ class Runner {
         } else {
           tracked_.erase(t);
         }
+      }
+    }
+    if (deps_.journal != nullptr && settlement != Settlement::kReturned) {
+      if (Status s = deps_.journal->Finished(event, settlement == Settlement::kDone ? "done" : "failed");
+          !s.ok()) {
+        deps_.log("warning: " + s.error().ToString() + "; a restart may run this event again");
       }
     }
     ack_.Settle(event, settlement);

@@ -21,6 +21,7 @@
 #include "sluice/os/line_source.h"
 #include "sluice/trigger/event_acknowledger.h"
 #include "sluice/trigger/trigger_action.h"
+#include "sluice/trigger/trigger_journal.h"
 #include "sluice/util/clock.h"
 #include "sluice/util/glob.h"
 
@@ -49,6 +50,10 @@ struct TriggerDeps {
   std::function<SystemTime()> now;
   std::function<double()> random01;  // uniform in [0, 1), for jitter
   EventAcknowledger* acknowledger = nullptr;  // none: events need no acknowledgement
+  // --journal: its unfinished events run first (result lines with "line": 0), each event run
+  // is journaled before it starts and when it ends, and one that finished in an earlier run is
+  // skipped. None: nothing survives the process.
+  TriggerJournal* journal = nullptr;
 };
 
 int RunTrigger(const TriggerOptions& options, TriggerAction& action, const TriggerDeps& deps);
