@@ -1,10 +1,12 @@
 // sluice-watch: emits a JSON line for each new, changed or deleted S3 object. Argument parsing
 // here; the work is in sluice/watch/ (watch_loop.h, watchers.h, sqs_watch.h).
 #include <signal.h>
+#include <unistd.h>
 
 #include "sluice/cli/json_lines.h"
 #include "sluice/cli/tool_main.h"
 #include "sluice/os/interrupt.h"
+#include "sluice/os/output_backlog.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/util/logging.h"
@@ -90,6 +92,7 @@ int Run(const Flags& flags) {
   WatchDeps deps;
   deps.clock = &RealClock();
   deps.emit = [](const nlohmann::json& event) { return WriteJsonLine(event); };
+  deps.unread_output = [] { return UnreadOutputBytes(STDOUT_FILENO); };
   deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
   deps.interrupted = [] { return Interrupted(); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };

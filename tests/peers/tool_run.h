@@ -76,6 +76,8 @@ class ToolRun {
   // pipeline.
   void SignalGroup(int signal);
   bool Running();
+  // The process started (for a shell running a pipeline, the shell).
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   std::string Stdout() const { return ReadFile(out_); }
   std::string Stderr() const { return ReadFile(err_); }
   // Every stdout line, each checked to be JSON.

@@ -41,6 +41,7 @@ class NoAcknowledger : public EventAcknowledger {
 
 struct Counts {
   size_t succeeded = 0, failed = 0, skipped = 0, cancelled = 0, filtered = 0, bad_lines = 0;
+  size_t replays_dropped = 0;  // replayed by the source, finished in an earlier run
 };
 
 class Runner {
@@ -202,6 +203,13 @@ class Runner {
     if (!journaled && deps_.journal != nullptr) {
       if (auto status = deps_.journal->FinishedStatus(event);
           status && !(*status == "failed" && ack_.Redelivers(event))) {
+        // sluice-watch sends again, after its restart, what may have been lost in the pipe:
+        // those that did reach us are dropped quietly (counted in the summary).
+        if (event.fields.value("replayed", false)) {
+          std::lock_guard lock(mutex_);
+          ++counts_.replays_dropped;
+          return;
+        }
         Finish(event, "skipped", {}, 0, {}, {},
                "the same event (uri, version) was already handled in an earlier run (" + *status +
                    ", --journal)");
@@ -472,6 +480,9 @@ class Runner {
     if (counts_.cancelled) line += ", " + std::to_string(counts_.cancelled) + " cancelled";
     if (counts_.filtered) line += "; " + std::to_string(counts_.filtered) + " filtered out";
     if (counts_.bad_lines) line += "; " + std::to_string(counts_.bad_lines) + " bad line(s)";
+    if (counts_.replays_dropped) {
+      line += "; " + std::to_string(counts_.replays_dropped) + " replayed event(s) already handled";
+    }
     deps_.log(line);
   }
 

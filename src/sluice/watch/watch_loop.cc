@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <map>
 #include <thread>
 
@@ -12,6 +13,44 @@
 
 namespace sluice {
 namespace {
+
+// The events emitted last, kept to be saved with the state while the reader may not have read
+// them. Bounded: a reader this far behind holds the watcher back anyway (its pipe is full).
+constexpr size_t kMaxRecent = 10000;
+// What the reader may have read from the pipe but not yet acted on (sluice-trigger reads 64 KiB
+// at a time and journals each line as it parses it): kept beyond the pipe's unread bytes.
+constexpr size_t kReaderBuffer = 64 * 1024;
+// When the output's backlog cannot be known, this many of the last events are kept.
+constexpr size_t kUnknownBacklogEvents = 1000;
+
+class RecentEvents {
+ public:
+  void Add(nlohmann::json event, size_t bytes) {
+    recent_.push_back({std::move(event), bytes});
+    if (recent_.size() > kMaxRecent) recent_.pop_front();
+  }
+  // The newest events covering `unread` bytes plus the reader's buffer; the last
+  // kUnknownBacklogEvents when the backlog is unknown.
+  std::vector<nlohmann::json> Unread(std::optional<size_t> unread) const {
+    size_t from = recent_.size();
+    if (!unread) {
+      from = recent_.size() > kUnknownBacklogEvents ? recent_.size() - kUnknownBacklogEvents : 0;
+    } else if (*unread > 0) {
+      size_t covered = 0;
+      while (from > 0 && covered < *unread + kReaderBuffer) covered += recent_[--from].bytes;
+    }
+    std::vector<nlohmann::json> out;
+    for (size_t i = from; i < recent_.size(); ++i) out.push_back(recent_[i].event);
+    return out;
+  }
+
+ private:
+  struct Emitted {
+    nlohmann::json event;
+    size_t bytes;
+  };
+  std::deque<Emitted> recent_;
+};
 
 struct TargetState {
   std::unique_ptr<Watcher> watcher;
@@ -99,6 +138,32 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
     targets.push_back(std::move(t));
   }
 
+  // Every event goes out through here, so that those the reader may not have read are known.
+  RecentEvents recent;
+  const bool keeping = !options.state_path.empty();
+  auto emit = [&](nlohmann::json event) {
+    if (keeping) {
+      size_t bytes = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() + 1;
+      if (!deps.emit(event)) return false;
+      recent.Add(std::move(event), bytes);
+      return true;
+    }
+    return deps.emit(event);
+  };
+  auto save = [&]() -> Status {
+    std::optional<size_t> unread = deps.unread_output ? deps.unread_output() : std::optional<size_t>(0);
+    state.SetReplay(recent.Unread(unread));
+    return state.Save(options.state_path);
+  };
+  if (!state.Replay().empty()) {
+    deps.log("replaying " + std::to_string(state.Replay().size()) +
+             " event(s) the reader may not have read before the last stop (--state)");
+    for (nlohmann::json event : state.Replay()) {
+      event["replayed"] = true;
+      if (!emit(std::move(event))) return kExitSuccess;  // the reader went away
+    }
+  }
+
   // --timeout counts from the start, and again from each event: it ends a quiet watch.
   auto last_activity = deps.clock->Now();
   bool first_pass = true;
@@ -116,7 +181,7 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
         if (result.error().kind == ErrorKind::kInterrupted) continue;
         if (IsFatal(result.error())) {
           deps.log("cannot watch " + target.uri + ": " + result.error().ToString());
-          if (!options.state_path.empty()) (void)state.Save(options.state_path);
+          if (!options.state_path.empty()) (void)save();
           return kExitFailure;
         }
         // Transient (5xx, throttling, network) after the client's own retries: keep the last
@@ -144,7 +209,7 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
         if (!wanted || !KeySelected(options, change.key)) continue;
         WatchEvent event{change.kind,   target.ObjectUri(change.key), target.bucket, change.key,
                          change.object, std::string(t.watcher->source()), now};
-        if (!deps.emit(ToJson(event))) return kExitSuccess;  // the reader went away
+        if (!emit(ToJson(event))) return kExitSuccess;  // the reader went away
         emitted_any = true;
         last_activity = now;
         if (options.once) break;
@@ -154,8 +219,8 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
       state.Set(target.uri, *t.last);
       if (options.once && emitted_any) break;
     }
-    if (!options.state_path.empty() && (state_changed || first_pass)) {
-      if (Status s = state.Save(options.state_path); !s.ok()) {
+    if (!options.state_path.empty() && (state_changed || first_pass || emitted_any)) {
+      if (Status s = save(); !s.ok()) {
         deps.log("cannot save the state: " + s.error().ToString());
         return kExitFailure;
       }
@@ -167,17 +232,22 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
                (targets.size() == 1 ? "" : "s") + ", every " + FormatDuration(options.interval));
     }
     first_pass = false;
-    if (options.once && emitted_any) return kExitSuccess;
-    if (deps.interrupted()) return kExitInterrupted;
+    // Stopping: what the reader has taken by now need not be replayed.
+    auto stop = [&](int code) {
+      if (keeping) (void)save();
+      return code;
+    };
+    if (options.once && emitted_any) return stop(kExitSuccess);
+    if (deps.interrupted()) return stop(kExitInterrupted);
 
     auto wait = options.interval;
     if (options.timeout.count() > 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           last_activity + options.timeout - deps.clock->Now());
-      if (left.count() <= 0) return kExitTimeout;
+      if (left.count() <= 0) return stop(kExitTimeout);
       wait = std::min(wait, left);
     }
-    if (!deps.sleep(wait)) return kExitInterrupted;
+    if (!deps.sleep(wait)) return stop(kExitInterrupted);
   }
 }
 

@@ -47,9 +47,16 @@ struct WatchDeps {
   std::function<bool(std::chrono::milliseconds)> sleep;
   std::function<bool()> interrupted;
   std::function<void(const std::string&)> log;  // one human-readable line to stderr
+  // With --state: how many bytes of what was emitted the reader has not read yet (0 when
+  // output goes to a file, nullopt when it cannot be known). Unset: 0.
+  std::function<std::optional<size_t>()> unread_output;
 };
 
-// Runs until --once, --timeout, an interrupt, or a fatal error; returns the exit code.
+// Runs until --once, --timeout, an interrupt, or a fatal error; returns the exit code. With
+// --state, the events the reader had not read when the state was saved are saved with it and
+// sent again, with "replayed": true, at the next start (a reader killed with lines in the pipe
+// loses none); a reader that remembers what it handled (sluice-trigger --journal) drops those
+// it has.
 int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> watchers,
              const WatchDeps& deps);
 

@@ -88,6 +88,13 @@ Result<WatchState> WatchState::Parse(std::string_view text, const std::string& p
     }
     state.targets_.emplace(target, std::move(snapshot));
   }
+  if (auto replay = j.find("replay"); replay != j.end()) {
+    if (!replay->is_array()) return Unusable(path_for_errors, "\"replay\" is not an array");
+    for (json& event : *replay) {
+      if (!event.is_object()) return Unusable(path_for_errors, "a \"replay\" entry is not an object");
+      state.replay_.push_back(std::move(event));
+    }
+  }
   return state;
 }
 
@@ -104,6 +111,7 @@ std::string WatchState::Serialize() const {
     targets[target] = std::move(objects);
   }
   json j = {{"version", kFormatVersion}, {"targets", std::move(targets)}};
+  if (!replay_.empty()) j["replay"] = replay_;
   // S3 keys are always UTF-8; a local file name need not be. Such a name is written with U+FFFD
   // in place of its bad bytes rather than failing the save, so after a restart that one file is
   // reported as deleted and created again.

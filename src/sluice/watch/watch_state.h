@@ -6,13 +6,18 @@
 //
 // Format (JSON, versioned so it can grow):
 //   {"version": 1, "targets": {"s3://bucket/prefix/": {"key": {"etag": "...", "size": 1,
-//    "last_modified": "2026-11-23T10:00:00Z", "version_id": "..."}, ...}, ...}}
+//    "last_modified": "2026-11-23T10:00:00Z", "version_id": "..."}, ...}, ...},
+//    "replay": [{...event...}, ...]}
+// "replay" (optional) holds the events emitted last that the reader may not have taken when the
+// state was saved (still in the pipe): they are sent again, marked "replayed", at the next start.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sluice/event/snapshot.h"
 #include "sluice/util/result.h"
@@ -35,8 +40,12 @@ class WatchState {
   const Snapshot* Find(const std::string& target) const;
   void Set(const std::string& target, Snapshot snapshot);
 
+  const std::vector<nlohmann::json>& Replay() const { return replay_; }
+  void SetReplay(std::vector<nlohmann::json> events) { replay_ = std::move(events); }
+
  private:
   std::map<std::string, Snapshot> targets_;
+  std::vector<nlohmann::json> replay_;
 };
 
 }  // namespace sluice

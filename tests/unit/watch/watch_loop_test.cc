@@ -8,6 +8,7 @@
 #include <deque>
 
 #include "sluice/util/exit_codes.h"
+#include "sluice/watch/watch_state.h"
 #include "sluice/util/time_format.h"
 #include "tests/support/child_process.h"
 #include "tests/support/fake_clock.h"
@@ -268,6 +269,49 @@ TEST_F(WatchLoopTest, StateCarriesTheBaselineAcrossRuns) {
   EXPECT_EQ(Run(options, One(std::move(w)), 2), kExitInterrupted);
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(events_[0]["event"], "updated");
+  testing::RemoveTree(dir);
+}
+
+TEST_F(WatchLoopTest, EventsTheReaderHadNotReadAreReplayedAtTheNextStart) {
+  std::string dir = testing::MakeTempDir("sluice-watch-replay-");
+  WatchOptions options;
+  options.state_path = dir + "/state.json";
+  std::optional<size_t> unread = 0;
+  auto run = [&](Snapshot first, Snapshot second, int sleeps) {
+    WatchDeps deps = Deps(static_cast<int>(clock_.sleeps.size()) + sleeps);  // the clock's count goes on
+    log_.clear();
+    deps.unread_output = [&] { return unread; };
+    auto w = std::make_unique<ScriptedWatcher>("s3://bucket/p/",
+                                               std::deque<Result<Snapshot>>{first, second});
+    return RunWatch(options, One(std::move(w)), deps);
+  };
+  // The reader (a pipe) leaves 100 bytes unread: the last event may be among them.
+  unread = 100;
+  EXPECT_EQ(run(Snapshot{}, Snapshot{{"p/a", V("1")}, {"p/b", V("1")}}, 1), kExitInterrupted);
+  ASSERT_EQ(events_.size(), 2u);
+  events_.clear();
+  unread = 0;  // this time the reader keeps up
+  EXPECT_EQ(run(Snapshot{{"p/a", V("1")}, {"p/b", V("1")}}, Snapshot{{"p/a", V("1")}, {"p/b", V("1")}}, 1),
+            kExitInterrupted);
+  // Both fit within the unread bytes and the reader's buffer: both come again, marked.
+  ASSERT_EQ(events_.size(), 2u);
+  EXPECT_EQ(events_[0]["key"], "p/a");
+  EXPECT_EQ(events_[0]["replayed"], true);
+  EXPECT_EQ(events_[1]["key"], "p/b");
+  EXPECT_NE(log_[0].find("replaying 2 event(s)"), std::string::npos) << log_[0];
+  // The reader took everything before this stop: nothing is replayed after it.
+  events_.clear();
+  EXPECT_EQ(run(Snapshot{{"p/a", V("1")}, {"p/b", V("1")}}, Snapshot{{"p/a", V("1")}, {"p/b", V("1")}}, 1),
+            kExitInterrupted);
+  EXPECT_TRUE(events_.empty());
+  // Output to a file (unread 0) keeps none; an unknown backlog keeps the last events.
+  unread = std::nullopt;
+  EXPECT_EQ(run(Snapshot{{"p/a", V("1")}, {"p/b", V("1")}}, Snapshot{{"p/a", V("2")}, {"p/b", V("1")}}, 1),
+            kExitInterrupted);
+  auto saved = WatchState::Load(options.state_path);
+  ASSERT_TRUE(saved.ok());
+  ASSERT_EQ(saved->Replay().size(), 1u);
+  EXPECT_EQ(saved->Replay()[0]["event"], "updated");
   testing::RemoveTree(dir);
 }
 

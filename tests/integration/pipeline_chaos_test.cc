@@ -1,0 +1,181 @@
+// The polling pipeline under kill -9: sluice-watch --state | sluice-trigger --journal, against
+// moto through AwsRealismProxy (which honours RunTask's clientToken as ECS does and counts the
+// tasks moto really starts). 100 rounds: start the same command line, write objects, SIGKILL one
+// of the two processes (chosen at random) at a random moment, stop the other with SIGTERM as an
+// operator would, start again. At the end every object version started a task, and none
+// started two. The counts are printed for the note.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "sluice/services/s3_client.h"
+#include "tests/peers/aws_realism_proxy.h"
+#include "tests/peers/ecs_moto.h"
+#include "tests/peers/examples.h"
+#include "tests/peers/peers.h"
+#include "tests/peers/tool_run.h"
+
+namespace sluice {
+namespace {
+
+using nlohmann::json;
+
+// The children of `parent` named `name` (from /proc): the tools of a shell's pipeline.
+std::vector<pid_t> ChildrenNamed(pid_t parent, const std::string& name) {
+  std::vector<pid_t> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return found;
+  while (dirent* entry = readdir(proc)) {
+    pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::string comm = line.substr(open + 1, close - open - 1);
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && comm == name.substr(0, 15) && state != 'Z') found.push_back(pid);
+  }
+  closedir(proc);
+  return found;
+}
+
+class PipelineChaosTest : public testing::MotoSuiteTest<> {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("sluice-chaos-");
+    ASSERT_TRUE(ecs_.Start(*moto_, "chaos"));
+    ecs_.RegisterTaskDefinition("chaos-job", json::array({testing::EcsMoto::Container("app", "busybox")}));
+    auto s3 = S3Client::Make(moto_->Context());
+    ASSERT_TRUE(s3.ok());
+    s3_ = std::move(s3).value();
+    ASSERT_TRUE(s3_->CreateBucket("chaos-uploads").ok());
+  }
+  void TearDown() override { testing::RemoveTree(dir_); }
+
+  std::unique_ptr<testing::ToolRun> Pipeline(const testing::AwsRealismProxy& proxy) {
+    std::string script =
+        "sluice-watch --state \"$DIR/watch.state\" --interval 200ms s3://chaos-uploads/in/ | "
+        "sluice-trigger --journal \"$DIR/trigger.journal\" --cluster chaos --task-definition "
+        "chaos-job --launch-type FARGATE --env INPUT_KEY={key} >> \"$DIR/results\"";
+    auto env = testing::AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
+                               moto_->credentials().secret_access_key);
+    env["PATH"] = testing::ExampleEnv(dir_, *moto_, moto_->credentials()).at("PATH");
+    env["DIR"] = dir_;
+    return std::make_unique<testing::ToolRun>("/bin/sh", dir_, env, std::vector<std::string>{"-c", script});
+  }
+
+  // Both tools of the pipeline, once they run; empty when they did not start.
+  static std::map<std::string, pid_t> Tools(testing::ToolRun& run) {
+    std::map<std::string, pid_t> tools;
+    testing::WaitFor([&] {
+      for (const char* name : {"sluice-watch", "sluice-trigger"}) {
+        auto pids = ChildrenNamed(run.pid(), name);
+        if (!pids.empty()) tools[name] = pids[0];
+      }
+      return tools.size() == 2;
+    }, 10000);
+    return tools;
+  }
+
+  static bool Gone(pid_t pid) { return kill(pid, 0) != 0; }
+
+  std::string dir_;
+  testing::EcsMoto ecs_;
+  std::unique_ptr<S3Client> s3_;
+};
+
+TEST_F(PipelineChaosTest, KillNineOfEitherToolLosesNoObjectAndStartsNoTaskTwice) {
+  const int kRounds = 100;
+  const unsigned seed = 20261203;
+  std::mt19937 random(seed);
+  testing::AwsRealismProxy proxy(moto_->endpoint());
+  std::vector<std::string> keys;
+  int watch_kills = 0, trigger_kills = 0;
+
+  for (int round = 0; round <= kRounds; ++round) {
+    auto run = Pipeline(proxy);
+    auto tools = Tools(*run);
+    ASSERT_EQ(tools.size(), 2u) << run->Stderr();
+    if (round == 0) {
+      // The first start takes the baseline: objects count from then on.
+      ASSERT_TRUE(testing::WaitFor([&] { return run->Stderr().find("watching") != std::string::npos; }, 20000))
+          << run->Stderr();
+    }
+    if (round == kRounds) {
+      // The last start runs to the end: every key's task started.
+      auto started = [&] {
+        std::set<std::string> seen;
+        for (const auto& call : proxy.JsonCalls()) {
+          if (call.target.find("RunTask") == std::string::npos) continue;
+          json body = json::parse(call.body, nullptr, false);
+          for (const json& e : body["overrides"]["containerOverrides"][0]["environment"]) {
+            if (e["name"] == "INPUT_KEY") seen.insert(e["value"].get<std::string>());
+          }
+        }
+        return seen.size() == keys.size();
+      };
+      EXPECT_TRUE(testing::WaitFor(started, 60000)) << run->Stderr();
+      run->SignalGroup(SIGTERM);
+      run->Wait(30000);
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      std::string key = "in/r" + std::to_string(round) + "-" + std::to_string(i) + ".csv";
+      ASSERT_TRUE(s3_->PutObject("chaos-uploads", key, "round " + std::to_string(round)).ok());
+      keys.push_back(key);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(random)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 600)(random)));
+    bool kill_watch = std::uniform_int_distribution<int>(0, 1)(random) == 0;
+    (kill_watch ? watch_kills : trigger_kills)++;
+    pid_t victim = tools[kill_watch ? "sluice-watch" : "sluice-trigger"];
+    pid_t survivor = tools[kill_watch ? "sluice-trigger" : "sluice-watch"];
+    kill(victim, SIGKILL);
+    // The operator stops what is left, then starts the same command line again.
+    kill(survivor, SIGTERM);
+    ASSERT_TRUE(testing::WaitFor([&] { return Gone(victim) || ChildrenNamed(run->pid(), "sluice-watch").empty(); }, 30000));
+    run->Wait(60000);
+  }
+
+  // Count per key the distinct client tokens RunTask carried, and the tasks moto started.
+  std::map<std::string, std::set<std::string>> tokens;
+  int run_task_calls = 0;
+  for (const auto& call : proxy.JsonCalls()) {
+    if (call.target.find("RunTask") == std::string::npos) continue;
+    ++run_task_calls;
+    json body = json::parse(call.body, nullptr, false);
+    for (const json& e : body["overrides"]["containerOverrides"][0]["environment"]) {
+      if (e["name"] == "INPUT_KEY") tokens[e["value"]].insert(body.value("clientToken", ""));
+    }
+  }
+  const size_t with_a_task = tokens.size();
+  int twice = 0;
+  for (const std::string& key : keys) {
+    EXPECT_EQ(tokens[key].size(), 1u) << key << " was asked for with " << tokens[key].size() << " client tokens";
+    if (tokens[key].size() > 1) ++twice;
+  }
+  EXPECT_EQ(proxy.TasksStarted().size(), keys.size()) << "one task per object version";
+  EXPECT_EQ(ecs_.ListTasks().size(), keys.size());
+  std::cout << "chaos, polling (seed " << seed << "): " << kRounds << " rounds, " << watch_kills
+            << " sluice-watch and " << trigger_kills << " sluice-trigger SIGKILLs; " << keys.size()
+            << " objects, " << with_a_task << " with a task, " << proxy.TasksStarted().size()
+            << " tasks started in moto, " << run_task_calls << " RunTask calls ("
+            << run_task_calls - static_cast<int>(proxy.TasksStarted().size())
+            << " answered by their clientToken), " << twice << " objects with two tasks\n";
+}
+
+}  // namespace
+}  // namespace sluice
