@@ -1,4 +1,5 @@
-// The polling pipeline under kill -9: sluice-watch --state | sluice-trigger --journal, against
+// Pipelines under kill -9: sluice-watch --state | sluice-trigger --journal (and the same with
+// --sqs-queue), against
 // moto through AwsRealismProxy (which honours RunTask's clientToken as ECS does and counts the
 // tasks moto really starts). 100 rounds: start the same command line, write objects, SIGKILL one
 // of the two processes (chosen at random) at a random moment, stop the other with SIGTERM as an
@@ -8,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -17,6 +20,7 @@
 #include <thread>
 
 #include "sluice/services/s3_client.h"
+#include "sluice/services/sqs_client.h"
 #include "tests/peers/aws_realism_proxy.h"
 #include "tests/peers/ecs_moto.h"
 #include "tests/peers/examples.h"
@@ -56,24 +60,34 @@ class PipelineChaosTest : public testing::MotoSuiteTest<> {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("sluice-chaos-");
-    ASSERT_TRUE(ecs_.Start(*moto_, "chaos"));
+    // Tests share the suite's moto: each has a cluster and a bucket of its own.
+    suffix_ = std::to_string(++counter_);
+    cluster_ = "chaos-" + suffix_;
+    bucket_ = "chaos-uploads-" + suffix_;
+    ASSERT_TRUE(ecs_.Start(*moto_, cluster_));
     ecs_.RegisterTaskDefinition("chaos-job", json::array({testing::EcsMoto::Container("app", "busybox")}));
     auto s3 = S3Client::Make(moto_->Context());
     ASSERT_TRUE(s3.ok());
     s3_ = std::move(s3).value();
-    ASSERT_TRUE(s3_->CreateBucket("chaos-uploads").ok());
+    ASSERT_TRUE(s3_->CreateBucket(bucket_).ok());
   }
   void TearDown() override { testing::RemoveTree(dir_); }
 
-  std::unique_ptr<testing::ToolRun> Pipeline(const testing::AwsRealismProxy& proxy) {
+  // The polling pipeline by default; `command` replaces it (the SQS one).
+  std::unique_ptr<testing::ToolRun> Pipeline(const testing::AwsRealismProxy& proxy,
+                                             const std::string& command = "") {
     std::string script =
-        "sluice-watch --state \"$DIR/watch.state\" --interval 200ms s3://chaos-uploads/in/ | "
-        "sluice-trigger --journal \"$DIR/trigger.journal\" --cluster chaos --task-definition "
-        "chaos-job --launch-type FARGATE --env INPUT_KEY={key} >> \"$DIR/results\"";
+        !command.empty()
+            ? command
+            : "sluice-watch --state \"$DIR/watch.state\" --interval 200ms s3://$BUCKET/in/ | "
+              "sluice-trigger --journal \"$DIR/trigger.journal\" --cluster $CLUSTER --task-definition "
+              "chaos-job --launch-type FARGATE --env INPUT_KEY={key} >> \"$DIR/results\"";
     auto env = testing::AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
                                moto_->credentials().secret_access_key);
     env["PATH"] = testing::ExampleEnv(dir_, *moto_, moto_->credentials()).at("PATH");
     env["DIR"] = dir_;
+    env["BUCKET"] = bucket_;
+    env["CLUSTER"] = cluster_;
     return std::make_unique<testing::ToolRun>("/bin/sh", dir_, env, std::vector<std::string>{"-c", script});
   }
 
@@ -92,12 +106,39 @@ class PipelineChaosTest : public testing::MotoSuiteTest<> {
 
   static bool Gone(pid_t pid) { return kill(pid, 0) != 0; }
 
-  std::string dir_;
+  static inline int counter_ = 0;
+  std::string dir_, suffix_, cluster_, bucket_;
   testing::EcsMoto ecs_;
   std::unique_ptr<S3Client> s3_;
+
+  // Rounds of start, write, SIGKILL one tool, SIGTERM the other; then a last start that runs
+  // until every object's task was asked for. Checks and prints the counts.
+  void Chaos(const std::string& mode, const std::string& command, bool wait_for_baseline);
 };
 
 TEST_F(PipelineChaosTest, KillNineOfEitherToolLosesNoObjectAndStartsNoTaskTwice) {
+  Chaos("polling", "", /*wait_for_baseline=*/true);
+}
+
+// The same with S3 Event Notifications through SQS, and --wait: a message is deleted by
+// sluice-trigger once its task has stopped, so kills mostly catch tasks being waited for; what
+// a killed tool held comes back when its visibility timeout ends, and its RunTask's clientToken
+// gives back the task already started.
+TEST_F(PipelineChaosTest, KillNineOfEitherToolInSqsModeLosesNoObjectAndStartsNoTaskTwice) {
+  auto sqs = SqsClient::Make(moto_->Context());
+  ASSERT_TRUE(sqs.ok());
+  auto url = (*sqs)->CreateQueue("chaos-events-" + suffix_, {{"VisibilityTimeout", "2"}});
+  ASSERT_TRUE(url.ok()) << url.error().ToString();
+  ASSERT_TRUE(s3_->NotifyQueue(bucket_, "arn:aws:sqs:us-east-1:" + moto_->account_id() +
+                                           ":chaos-events-" + suffix_).ok());
+  // S3's test event, sent when notifications are configured, must not count as an object.
+  Chaos("SQS", "sluice-watch --sqs-queue " + *url + " --include 'in/**' | sluice-trigger "
+        "--visibility-timeout 3s --cluster $CLUSTER --task-definition chaos-job --launch-type FARGATE "
+        "--wait --max-parallel 8 --grace-period 500ms --env INPUT_KEY={key} >> \"$DIR/results\"", /*wait_for_baseline=*/false);
+}
+
+void PipelineChaosTest::Chaos(const std::string& mode, const std::string& command,
+                              bool wait_for_baseline) {
   const int kRounds = 100;
   const unsigned seed = 20261203;
   std::mt19937 random(seed);
@@ -106,35 +147,34 @@ TEST_F(PipelineChaosTest, KillNineOfEitherToolLosesNoObjectAndStartsNoTaskTwice)
   int watch_kills = 0, trigger_kills = 0;
 
   for (int round = 0; round <= kRounds; ++round) {
-    auto run = Pipeline(proxy);
+    auto run = Pipeline(proxy, command);
     auto tools = Tools(*run);
     ASSERT_EQ(tools.size(), 2u) << run->Stderr();
-    if (round == 0) {
+    if (round == 0 && wait_for_baseline) {
       // The first start takes the baseline: objects count from then on.
       ASSERT_TRUE(testing::WaitFor([&] { return run->Stderr().find("watching") != std::string::npos; }, 20000))
           << run->Stderr();
     }
     if (round == kRounds) {
-      // The last start runs to the end: every key's task started.
-      auto started = [&] {
-        std::set<std::string> seen;
-        for (const auto& call : proxy.JsonCalls()) {
-          if (call.target.find("RunTask") == std::string::npos) continue;
-          json body = json::parse(call.body, nullptr, false);
-          for (const json& e : body["overrides"]["containerOverrides"][0]["environment"]) {
-            if (e["name"] == "INPUT_KEY") seen.insert(e["value"].get<std::string>());
-          }
+      // The last start runs to the end: every key has a "succeeded" result line, in this run
+      // or an earlier one (with --wait: its task stopped with success).
+      auto succeeded = [&] {
+        std::set<std::string> done;
+        std::istringstream results(testing::ReadFile(dir_ + "/results"));
+        for (std::string line; std::getline(results, line);) {
+          json r = json::parse(line, nullptr, false);
+          if (r.is_object() && r.value("status", "") == "succeeded") done.insert(r["event"].value("key", ""));
         }
-        return seen.size() == keys.size();
+        return std::all_of(keys.begin(), keys.end(), [&](const std::string& k) { return done.count(k) > 0; });
       };
-      EXPECT_TRUE(testing::WaitFor(started, 60000)) << run->Stderr();
+      EXPECT_TRUE(testing::WaitFor(succeeded, 90000)) << run->Stderr();
       run->SignalGroup(SIGTERM);
       run->Wait(30000);
       break;
     }
     for (int i = 0; i < 2; ++i) {
       std::string key = "in/r" + std::to_string(round) + "-" + std::to_string(i) + ".csv";
-      ASSERT_TRUE(s3_->PutObject("chaos-uploads", key, "round " + std::to_string(round)).ok());
+      ASSERT_TRUE(s3_->PutObject(bucket_, key, "round " + std::to_string(round)).ok());
       keys.push_back(key);
       std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 300)(random)));
     }
@@ -169,7 +209,7 @@ TEST_F(PipelineChaosTest, KillNineOfEitherToolLosesNoObjectAndStartsNoTaskTwice)
   }
   EXPECT_EQ(proxy.TasksStarted().size(), keys.size()) << "one task per object version";
   EXPECT_EQ(ecs_.ListTasks().size(), keys.size());
-  std::cout << "chaos, polling (seed " << seed << "): " << kRounds << " rounds, " << watch_kills
+  std::cout << "chaos, " << mode << " (seed " << seed << "): " << kRounds << " rounds, " << watch_kills
             << " sluice-watch and " << trigger_kills << " sluice-trigger SIGKILLs; " << keys.size()
             << " objects, " << with_a_task << " with a task, " << proxy.TasksStarted().size()
             << " tasks started in moto, " << run_task_calls << " RunTask calls ("
