@@ -129,11 +129,7 @@ class Runner {
       for (const TriggerEvent& event : *events) {
         ack_.Hold(event);
         if (!Selected(event)) {
-          {
-            std::lock_guard lock(mutex_);
-            ++counts_.filtered;
-          }
-          ack_.Settle(event, Settlement::kDone);
+          FilteredOut(event);
         } else if (remembered_.insert(event.Identity()).second) {
           // Journaled unfinished, it runs at the next start.
           if (deps_.journal != nullptr && !deps_.journal->FinishedStatus(event)) {
@@ -180,14 +176,7 @@ class Runner {
 
   void Admit(TriggerEvent event, bool journaled = false) {
     ack_.Hold(event);
-    if (!Selected(event)) {
-      {
-        std::lock_guard lock(mutex_);
-        ++counts_.filtered;
-      }
-      ack_.Settle(event, Settlement::kDone);  // nothing to do is done
-      return;
-    }
+    if (!Selected(event)) return FilteredOut(event);
     std::string identity = event.Identity();
     if (!remembered_.insert(identity).second && !IsRetryByRedelivery(event)) {
       if (RideOnOriginal(event)) {
@@ -201,21 +190,7 @@ class Runner {
       return;
     }
     if (!journaled && deps_.journal != nullptr) {
-      if (auto status = deps_.journal->FinishedStatus(event);
-          status && !(*status == "failed" && ack_.Redelivers(event))) {
-        // sluice-watch sends again, after its restart, what may have been lost in the pipe:
-        // those that did reach us are dropped quietly (counted in the summary).
-        if (event.fields.value("replayed", false)) {
-          std::lock_guard lock(mutex_);
-          ++counts_.replays_dropped;
-          return;
-        }
-        Finish(event, "skipped", {}, 0, {}, {},
-               "the same event (uri, version) was already handled in an earlier run (" + *status +
-                   ", --journal)");
-        ack_.Settle(event, Settlement::kDone);
-        return;
-      }
+      if (HandledInAnEarlierRun(event)) return;
       // On the disk before it runs: a kill from here on replays it at the next start.
       if (Status s = deps_.journal->Accepted(event); !s.ok()) {
         deps_.log("warning: " + s.error().ToString() + "; the event runs, but a crash now loses it");
@@ -235,6 +210,34 @@ class Runner {
     // Its work is the later event's: that one's message stays held until it is done.
     SettleWithRiders(pending->second.event, Settlement::kDone);
     pending->second.event = std::move(event);  // the window keeps its deadline: latency stays D
+  }
+
+  // Nothing to do is done: the source may let the event go.
+  void FilteredOut(const TriggerEvent& event) {
+    {
+      std::lock_guard lock(mutex_);
+      ++counts_.filtered;
+    }
+    ack_.Settle(event, Settlement::kDone);
+  }
+
+  // With --journal: an event that finished in an earlier run is skipped (a failure its source
+  // delivers again is the source's retry, and runs). True when it was.
+  bool HandledInAnEarlierRun(const TriggerEvent& event) {
+    auto status = deps_.journal->FinishedStatus(event);
+    if (!status || (*status == "failed" && ack_.Redelivers(event))) return false;
+    // sluice-watch sends again, after its restart, what may have been lost in the pipe: those
+    // that did reach us are dropped quietly (counted in the summary).
+    if (event.fields.value("replayed", false)) {
+      std::lock_guard lock(mutex_);
+      ++counts_.replays_dropped;
+      return true;
+    }
+    Finish(event, "skipped", {}, 0, {}, {},
+           "the same event (uri, version) was already handled in an earlier run (" + *status +
+               ", --journal)");
+    ack_.Settle(event, Settlement::kDone);
+    return true;
   }
 
   // Remembers that the event with `identity` waits or runs; bounded, oldest first.
