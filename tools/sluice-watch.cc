@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "sluice/services/default_client_context.h"
+#include "sluice/watch/s3_state_store.h"
 #include "sluice/watch/sqs_watch.h"
 #include "sluice/watch/watch_loop.h"
 #include "sluice/watch/watchers.h"
@@ -31,6 +32,7 @@ struct Flags {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   std::string state;
+  std::string state_lease;  // empty: 60s
   std::string sqs_queue;
   bool once = false;
   bool initial = false;
@@ -65,7 +67,15 @@ int Run(const Flags& flags) {
   }
   options.once = flags.once;
   options.initial = flags.initial;
-  options.state_path = flags.state;
+  StateStoreOptions state_options;
+  const bool state_in_s3 = flags.state.rfind("s3://", 0) == 0;
+  if (!flags.state_lease.empty()) {
+    if (!state_in_s3) return Usage("--state-lease needs --state s3://bucket/key");
+    auto lease = ParseDuration(flags.state_lease);
+    if (!lease.ok()) return Usage("--state-lease: " + lease.error().message);
+    if (lease->count() < 3000) return Usage("--state-lease must be at least 3s");
+    state_options.lease = *lease;
+  }
   if (flags.max_parallel < 1 || flags.max_parallel > 256) {
     return Usage("--max-parallel must be from 1 to 256");
   }
@@ -98,7 +108,7 @@ int Run(const Flags& flags) {
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
 
   // Local paths need no AWS at all: no region, no credentials.
-  bool needs_aws = sqs || std::any_of(targets.begin(), targets.end(), [](const WatchTarget& t) {
+  bool needs_aws = sqs || state_in_s3 || std::any_of(targets.begin(), targets.end(), [](const WatchTarget& t) {
                      return t.kind != WatchTarget::kLocal;
                    });
   std::shared_ptr<const ClientContext> context;
@@ -123,6 +133,22 @@ int Run(const Flags& flags) {
     }
     auto queue = MakeSqsMessageQueue(std::move(client).value(), flags.sqs_queue);
     return RunSqsWatch(options, *queue, targets, deps);
+  }
+
+  std::unique_ptr<StateStore> store;
+  if (!flags.state.empty()) {
+    S3StateStoreDeps store_deps;
+    store_deps.clock = deps.clock;
+    store_deps.sleep = deps.sleep;
+    store_deps.log = deps.log;
+    auto made = MakeStateStore(flags.state, context, state_options, std::move(store_deps));
+    if (!made.ok()) {
+      if (made.error().kind == ErrorKind::kInvalidArgument) return Usage(made.error().message);
+      PrintError(kTool, made.error());
+      return kExitFailure;
+    }
+    store = std::move(made).value();
+    deps.state = store.get();
   }
 
   auto set = MakeWatchers(std::move(targets), context);
@@ -166,8 +192,11 @@ int main(int argc, char** argv) {
   app.add_option("--exclude", flags.exclude, "skip keys matching this glob (repeatable)")
       ->allow_extra_args(false);
   app.add_option("--state", flags.state,
-                 "remember what was seen in this file: after a restart, changes made meanwhile "
-                 "are emitted once and nothing is emitted twice");
+                 "remember what was seen in this file, or S3 object (s3://bucket/key): after a "
+                 "restart, changes made meanwhile are emitted once and nothing is emitted twice");
+  app.add_option("--state-lease", flags.state_lease,
+                 "with --state s3://...: how long a watcher that stopped renewing its hold on "
+                 "the state (killed, machine lost) keeps others from taking it over (default 60s)");
   app.add_option("--sqs-queue", flags.sqs_queue,
                  "read S3 Event Notifications (or EventBridge S3 events) from this SQS queue URL "
                  "instead of polling; TARGETs, if any, narrow the events");

@@ -259,10 +259,15 @@ Status S3Client::CreateBucket(const std::string& bucket) {
 }
 
 Result<S3Object> S3Client::PutObject(const std::string& bucket, const std::string& key,
-                                     std::string body, const std::string& content_type) {
+                                     std::string body, const std::string& content_type,
+                                     const S3WriteCondition& condition) {
   HttpRequest request;
   request.method = "PUT";
   if (!content_type.empty()) request.headers.push_back({"content-type", content_type});
+  if (!condition.if_match.empty()) {
+    request.headers.push_back({"if-match", "\"" + condition.if_match + "\""});
+  }
+  if (condition.if_none_exists) request.headers.push_back({"if-none-match", "*"});
   request.body = std::move(body);
   auto response = Send("PutObject", bucket, key, std::move(request));
   if (!response.ok()) return response.error();
@@ -289,6 +294,18 @@ Result<std::string> S3Client::GetObject(const std::string& bucket, const std::st
   auto response = Send("GetObject", bucket, key, std::move(request));
   if (!response.ok()) return response.error();
   return std::move(response->body);
+}
+
+Result<S3ObjectRead> S3Client::ReadObject(const std::string& bucket, const std::string& key) {
+  HttpRequest request;
+  request.method = "GET";
+  auto response = Send("GetObject", bucket, key, std::move(request));
+  if (!response.ok()) return response.error();
+  S3ObjectRead read;
+  read.object = ObjectFromHeaders(response->headers, key);
+  read.body = std::move(response->body);
+  if (const auto* date = response->Header("date")) read.served_at = ParseHttpDate(*date);
+  return read;
 }
 
 Result<S3Object> S3Client::GetObject(const std::string& bucket, const std::string& key,

@@ -36,6 +36,23 @@ struct S3Object {
   std::string storage_class;
 };
 
+// A write that happens only if the object is as the caller last saw it (S3 conditional writes):
+// If-Match with its ETag, or If-None-Match: * for "only if there is none". A failed condition
+// is an Error with http_status 412 (PreconditionFailed), 404 (If-Match on a missing object) or
+// 409 (ConditionalRequestConflict: another conditional write raced this one).
+struct S3WriteCondition {
+  std::string if_match;         // the ETag the object must still have
+  bool if_none_exists = false;  // If-None-Match: *
+};
+
+// An object's bytes and metadata, and when S3 answered (its Date header: ages measured in S3's
+// own clock, free of this machine's clock skew).
+struct S3ObjectRead {
+  S3Object object;
+  std::string body;
+  std::optional<SystemTime> served_at;
+};
+
 struct HeadObjectResult {
   bool not_modified = false;  // 304: If-None-Match matched; `object` holds only what was sent
   S3Object object;
@@ -73,11 +90,13 @@ class S3Client {
   Status CreateBucket(const std::string& bucket);
   // Uploads a body held in memory (its SHA-256 is signed).
   Result<S3Object> PutObject(const std::string& bucket, const std::string& key, std::string body,
-                             const std::string& content_type = "");
+                             const std::string& content_type = "",
+                             const S3WriteCondition& condition = {});
   // Streams a body from a source of known length (signed as UNSIGNED-PAYLOAD; TLS protects it).
   Result<S3Object> PutObject(const std::string& bucket, const std::string& key,
                              std::shared_ptr<BodySource> body, const std::string& content_type = "");
   Result<std::string> GetObject(const std::string& bucket, const std::string& key);
+  Result<S3ObjectRead> ReadObject(const std::string& bucket, const std::string& key);
   // Streams the object's bytes to `sink`; returns its metadata.
   Result<S3Object> GetObject(const std::string& bucket, const std::string& key,
                              std::function<bool(std::string_view)> sink);

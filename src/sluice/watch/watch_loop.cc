@@ -112,11 +112,11 @@ bool KeySelected(const WatchOptions& options, std::string_view key) {
 int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> watchers,
              const WatchDeps& deps) {
   WatchState state;
-  if (!options.state_path.empty()) {
-    auto loaded = WatchState::Load(options.state_path);
+  if (deps.state) {
+    auto loaded = deps.state->Load();
     if (!loaded.ok()) {
       deps.log(loaded.error().ToString());
-      return kExitFailure;
+      return loaded.error().kind == ErrorKind::kInterrupted ? kExitInterrupted : kExitFailure;
     }
     state = std::move(loaded).value();
   }
@@ -140,7 +140,7 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
 
   // Every event goes out through here, so that those the reader may not have read are known.
   RecentEvents recent;
-  const bool keeping = !options.state_path.empty();
+  const bool keeping = deps.state != nullptr;
   auto emit = [&](nlohmann::json event) {
     if (keeping) {
       size_t bytes = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size() + 1;
@@ -150,10 +150,18 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
     }
     return deps.emit(event);
   };
-  auto save = [&]() -> Status {
+  // A store with a lease is saved at least this often, whether or not anything changed.
+  const std::chrono::milliseconds renew_every =
+      keeping ? deps.state->renew_every() : std::chrono::milliseconds(0);
+  SystemTime last_saved = deps.clock->Now();
+  auto save = [&](bool release = false) -> Status {
     std::optional<size_t> unread = deps.unread_output ? deps.unread_output() : std::optional<size_t>(0);
     state.SetReplay(recent.Unread(unread));
-    return state.Save(options.state_path);
+    last_saved = deps.clock->Now();
+    return release ? deps.state->Release(state) : deps.state->Save(state);
+  };
+  auto renewal_due = [&] {
+    return renew_every.count() > 0 && deps.clock->Now() - last_saved >= renew_every;
   };
   if (!state.Replay().empty()) {
     deps.log("replaying " + std::to_string(state.Replay().size()) +
@@ -181,7 +189,7 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
         if (result.error().kind == ErrorKind::kInterrupted) continue;
         if (IsFatal(result.error())) {
           deps.log("cannot watch " + target.uri + ": " + result.error().ToString());
-          if (!options.state_path.empty()) (void)save();
+          if (keeping) (void)save(/*release=*/true);
           return kExitFailure;
         }
         // Transient (5xx, throttling, network) after the client's own retries: keep the last
@@ -219,7 +227,7 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
       state.Set(target.uri, *t.last);
       if (options.once && emitted_any) break;
     }
-    if (!options.state_path.empty() && (state_changed || first_pass || emitted_any)) {
+    if (keeping && (state_changed || first_pass || emitted_any || renewal_due())) {
       if (Status s = save(); !s.ok()) {
         deps.log("cannot save the state: " + s.error().ToString());
         return kExitFailure;
@@ -234,7 +242,11 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
     first_pass = false;
     // Stopping: what the reader has taken by now need not be replayed.
     auto stop = [&](int code) {
-      if (keeping) (void)save();
+      if (keeping) {
+        if (Status s = save(/*release=*/true); !s.ok()) {
+          deps.log("cannot save the state: " + s.error().ToString());
+        }
+      }
       return code;
     };
     if (options.once && emitted_any) return stop(kExitSuccess);
@@ -247,7 +259,25 @@ int RunWatch(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> 
       if (left.count() <= 0) return stop(kExitTimeout);
       wait = std::min(wait, left);
     }
-    if (!deps.sleep(wait)) return stop(kExitInterrupted);
+    // Sleep until the next poll, waking to renew the lease of the state when that falls due
+    // first. A sleep that ends early for another reason (a local change) polls at once.
+    const SystemTime wake = deps.clock->Now() + wait;
+    while (true) {
+      SystemTime before = deps.clock->Now();
+      if (before >= wake) break;
+      auto step = std::chrono::duration_cast<std::chrono::milliseconds>(wake - before);
+      if (renew_every.count() > 0) {
+        step = std::min(step, std::max(std::chrono::milliseconds(0),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           last_saved + renew_every - before)));
+      }
+      if (step.count() > 0 && !deps.sleep(step)) return stop(kExitInterrupted);
+      if (!renewal_due()) break;
+      if (Status s = save(); !s.ok()) {
+        deps.log("cannot save the state: " + s.error().ToString());
+        return kExitFailure;
+      }
+    }
   }
 }
 

@@ -4,8 +4,9 @@
 // records them is saved, so a crash can repeat an event but never lose one.
 //
 // Exit codes: 0 after the first event with --once (or when stdout closes), 124 when --timeout
-// passes without an event (counted from the start and from each event), 130 on SIGINT/SIGTERM (state saved), 1 when a target cannot be
-// watched at all (missing bucket, access denied) or the state file cannot be used.
+// passes without an event (counted from the start and from each event), 130 on SIGINT/SIGTERM
+// (state saved), 1 when a target cannot be watched at all (missing bucket, access denied) or
+// the state cannot be used (unreadable, held by another watcher, taken over by one).
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "sluice/event/watch_event.h"
 #include "sluice/util/clock.h"
 #include "sluice/util/glob.h"
+#include "sluice/watch/state_store.h"
 #include "sluice/watch/watcher.h"
 
 namespace sluice {
@@ -32,7 +34,6 @@ struct WatchOptions {
                                     ChangeKind::kDeleted};
   std::vector<Glob> include;  // empty: every key
   std::vector<Glob> exclude;
-  std::string state_path;     // empty: no state file
   int max_parallel = 16;      // polls in flight at once
   // --sqs-queue: delete a message once its events are written (--delete-on-emit) rather than
   // hand it to the reader to delete when their work is done.
@@ -41,6 +42,8 @@ struct WatchOptions {
 
 struct WatchDeps {
   Clock* clock = nullptr;
+  // --state: where the state is kept (null: nowhere).
+  StateStore* state = nullptr;
   // Writes one event line; false when the reader has gone (stdout closed).
   std::function<bool(const nlohmann::json&)> emit;
   // Sleeps up to the duration; false when interrupted (SIGINT/SIGTERM).

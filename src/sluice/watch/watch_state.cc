@@ -95,6 +95,13 @@ Result<WatchState> WatchState::Parse(std::string_view text, const std::string& p
       state.replay_.push_back(std::move(event));
     }
   }
+  if (auto lease = j.find("lease"); lease != j.end()) {
+    state.lease_ = LeaseFromJson(*lease);
+    if (!state.lease_) {
+      return Unusable(path_for_errors,
+                      "\"lease\" needs a string owner and whole-number duration_ms and sequence");
+    }
+  }
   return state;
 }
 
@@ -112,6 +119,7 @@ std::string WatchState::Serialize() const {
   }
   json j = {{"version", kFormatVersion}, {"targets", std::move(targets)}};
   if (!replay_.empty()) j["replay"] = replay_;
+  if (lease_) j["lease"] = LeaseToJson(*lease_);
   // S3 keys are always UTF-8; a local file name need not be. Such a name is written with U+FFFD
   // in place of its bad bytes rather than failing the save, so after a restart that one file is
   // reported as deleted and created again.

@@ -10,17 +10,20 @@
 //    "replay": [{...event...}, ...]}
 // "replay" (optional) holds the events emitted last that the reader may not have taken when the
 // state was saved (still in the pipe): they are sent again, marked "replayed", at the next start.
+// "lease" (only in a state kept in S3) names the watcher holding it: see state_lease.h.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sluice/event/snapshot.h"
 #include "sluice/util/result.h"
+#include "sluice/watch/state_lease.h"
 
 namespace sluice {
 
@@ -43,9 +46,13 @@ class WatchState {
   const std::vector<nlohmann::json>& Replay() const { return replay_; }
   void SetReplay(std::vector<nlohmann::json> events) { replay_ = std::move(events); }
 
+  const std::optional<StateLease>& Lease() const { return lease_; }
+  void SetLease(StateLease lease) { lease_ = std::move(lease); }
+
  private:
   std::map<std::string, Snapshot> targets_;
   std::vector<nlohmann::json> replay_;
+  std::optional<StateLease> lease_;
 };
 
 }  // namespace sluice

@@ -134,6 +134,7 @@ class WatchLoopTest : public ::testing::Test {
     };
     deps.interrupted = [] { return false; };
     deps.log = [this](const std::string& line) { log_.push_back(line); };
+    deps.state = store_;
     return deps;
   }
   int Run(const WatchOptions& options, std::vector<std::unique_ptr<Watcher>> watchers,
@@ -147,6 +148,7 @@ class WatchLoopTest : public ::testing::Test {
   }
 
   testing::FakeClock clock_;
+  StateStore* store_ = nullptr;  // --state, when a test sets one
   std::vector<nlohmann::json> events_;
   std::vector<std::string> log_;
 };
@@ -256,7 +258,8 @@ TEST_F(WatchLoopTest, TargetsSharingACheckScopeAreCheckedOnce) {
 TEST_F(WatchLoopTest, StateCarriesTheBaselineAcrossRuns) {
   std::string dir = testing::MakeTempDir("sluice-watch-state-");
   WatchOptions options;
-  options.state_path = dir + "/state.json";
+  FileStateStore store(dir + "/state.json");
+  store_ = &store;
   {
     auto w = std::make_unique<ScriptedWatcher>(
         "s3://bucket/p/", std::deque<Result<Snapshot>>{Snapshot{{"p/a", V("1")}}});
@@ -275,7 +278,8 @@ TEST_F(WatchLoopTest, StateCarriesTheBaselineAcrossRuns) {
 TEST_F(WatchLoopTest, EventsTheReaderHadNotReadAreReplayedAtTheNextStart) {
   std::string dir = testing::MakeTempDir("sluice-watch-replay-");
   WatchOptions options;
-  options.state_path = dir + "/state.json";
+  FileStateStore store(dir + "/state.json");
+  store_ = &store;
   std::optional<size_t> unread = 0;
   auto run = [&](Snapshot first, Snapshot second, int sleeps) {
     WatchDeps deps = Deps(static_cast<int>(clock_.sleeps.size()) + sleeps);  // the clock's count goes on
@@ -308,11 +312,56 @@ TEST_F(WatchLoopTest, EventsTheReaderHadNotReadAreReplayedAtTheNextStart) {
   unread = std::nullopt;
   EXPECT_EQ(run(Snapshot{{"p/a", V("1")}, {"p/b", V("1")}}, Snapshot{{"p/a", V("2")}, {"p/b", V("1")}}, 1),
             kExitInterrupted);
-  auto saved = WatchState::Load(options.state_path);
+  auto saved = WatchState::Load(store.name());
   ASSERT_TRUE(saved.ok());
   ASSERT_EQ(saved->Replay().size(), 1u);
   EXPECT_EQ(saved->Replay()[0]["event"], "updated");
   testing::RemoveTree(dir);
+}
+
+// A store with a lease (--state s3://…) that counts its saves.
+class LeasedStore : public StateStore {
+ public:
+  Result<WatchState> Load() override { return WatchState(); }
+  Status Save(WatchState&) override {
+    ++saves;
+    return fail_saves ? Status(Error::Config("taken over")) : Status::Ok();
+  }
+  Status Release(WatchState&) override {
+    ++releases;
+    return Status::Ok();
+  }
+  std::chrono::milliseconds renew_every() const override { return std::chrono::seconds(20); }
+  const std::string& name() const override { return name_; }
+  int saves = 0;
+  int releases = 0;
+  bool fail_saves = false;
+
+ private:
+  std::string name_ = "s3://bucket/state";
+};
+
+TEST_F(WatchLoopTest, ALeasedStateIsRenewedWhileTheWatcherSleepsAndATakeoverStopsIt) {
+  LeasedStore store;
+  store_ = &store;
+  auto w = std::make_unique<ScriptedWatcher>("s3://bucket/p/",
+                                             std::deque<Result<Snapshot>>{Snapshot{}});
+  // A 1-minute interval, nothing changing: the lease is renewed every 20 s all the same.
+  EXPECT_EQ(Run({.interval = std::chrono::minutes(1)}, One(std::move(w)), 6), kExitInterrupted);
+  EXPECT_EQ(clock_.sleeps[0], std::chrono::seconds(20));
+  EXPECT_EQ(clock_.sleeps[1], std::chrono::seconds(20));
+  EXPECT_EQ(clock_.sleeps[2], std::chrono::seconds(20));
+  // The first pass, then a renewal after each 20 s sleep (the poll each minute, just after one,
+  // needs no save of its own); then the release at the interrupt.
+  EXPECT_EQ(store.saves, 1 + 6);
+  EXPECT_EQ(store.releases, 1);
+  // When a renewal finds the state taken over, the watch stops with exit 1, saying so.
+  store.fail_saves = true;
+  log_.clear();
+  auto again = std::make_unique<ScriptedWatcher>("s3://bucket/p/",
+                                                 std::deque<Result<Snapshot>>{Snapshot{}});
+  EXPECT_EQ(Run({.interval = std::chrono::minutes(1)}, One(std::move(again))), kExitFailure);
+  EXPECT_NE(log_.back().find("taken over"), std::string::npos) << log_.back();
 }
 
 TEST_F(WatchLoopTest, ClosedStdoutEndsTheWatchQuietly) {
