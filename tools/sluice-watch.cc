@@ -135,9 +135,21 @@ int Run(const Flags& flags) {
     return RunSqsWatch(options, *queue, targets, deps);
   }
 
+  if (state_in_s3) {
+    // The state's own writes would be changes of a prefix that holds it: a watcher that
+    // wakes itself.
+    auto state_object = ParseWatchTarget(flags.state);
+    for (const WatchTarget& t : targets) {
+      if (state_object.ok() && t.kind == WatchTarget::kS3Prefix &&
+          t.bucket == state_object->bucket && state_object->key.rfind(t.key, 0) == 0) {
+        return Usage("--state " + flags.state + " is under the watched " + t.uri +
+                     ": its own writes would be events; keep it outside what is watched");
+      }
+    }
+  }
   std::unique_ptr<StateStore> store;
   if (!flags.state.empty()) {
-    S3StateStoreDeps store_deps;
+    LeasedObjectDeps store_deps;
     store_deps.clock = deps.clock;
     store_deps.sleep = deps.sleep;
     store_deps.log = deps.log;

@@ -10,9 +10,10 @@
 # INPUT_BUCKET, INPUT_KEY, INPUT_ETAG and INPUT_SIZE in its environment (no shell sees them),
 # retried RETRIES times (default 0) if it fails, and the script exits.
 # Optional: WAIT_TIMEOUT gives up after that long without a change (exit 124); INITIAL=1 also
-# fires for the object as it is at start (process what is there, then stop); STATE=FILE on a
-# volume that outlives the task remembers the version seen, so a change made while no task ran
-# is not missed.
+# fires for the object as it is at start (process what is there, then stop); STATE remembers the
+# version seen, so a change made while no task ran is not missed: s3://bucket/key (taskdef.json
+# keeps it under sluice-state/ in the watched bucket: a task's disk goes with the task), or a
+# FILE on a volume that outlives the task.
 # Exit: 0 processed; 1 the processing failed (its exit code is in the result line on stdout);
 # 124 no change within WAIT_TIMEOUT; 130 stopped (SIGTERM from ECS, or Ctrl-C) while waiting
 # or processing. Permissions: iam-policy.json.

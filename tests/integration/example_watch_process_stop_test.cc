@@ -82,6 +82,34 @@ TEST_F(WatchProcessStopExampleTest, ProcessesTheNewVersionOnceAndStops) {
   EXPECT_EQ(results[0]["event"]["event"], "updated");
 }
 
+// STATE=s3://… as taskdef.json sets it, with the policy's access to sluice-state/: a version
+// uploaded while no task ran is processed by the next task at once; an unchanged object is not
+// processed again.
+TEST_F(WatchProcessStopExampleTest, WithItsStateInS3TheNextTaskProcessesWhatChangedBetweenTasks) {
+  env_["STATE"] = "s3://" + bucket_ + "/sluice-state/data.csv.state";
+  {
+    testing::ToolRun run = Start();
+    ASSERT_TRUE(testing::WaitUntilWatching(run)) << run.Stderr();
+    ASSERT_TRUE(s3_->PutObject(bucket_, "data.csv", "id,amount\n1,10\n2,20\n3,30\n").ok());
+    ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
+  }
+  auto between = s3_->PutObject(bucket_, "data.csv", "id,amount\n1,10\n");  // no task running
+  ASSERT_TRUE(between.ok());
+  {
+    testing::ToolRun run = Start();
+    ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
+    EXPECT_EQ(run.Stderr().find("waiting"), std::string::npos) << run.Stderr();  // released
+  }
+  ASSERT_EQ(Processed().size(), 2u);
+  json processed = json::parse(Processed()[1]);
+  EXPECT_EQ(processed["etag"], between->etag);
+  EXPECT_EQ(processed["rows"], 1);
+  env_["WAIT_TIMEOUT"] = "2s";  // nothing changed since: nothing to do
+  testing::ToolRun run = Start();
+  EXPECT_EQ(run.ExitCode(), 124) << run.Stderr();
+  EXPECT_EQ(Processed().size(), 2u);
+}
+
 TEST_F(WatchProcessStopExampleTest, InitialProcessesWhatIsThereAndStops) {
   env_["INITIAL"] = "1";
   testing::ToolRun run = Start();

@@ -92,6 +92,8 @@ class WatchRun {
 
   std::optional<int> Wait(int timeout_ms) { return process_->Wait(timeout_ms); }
   void Signal(int signal) { process_->Signal(signal); }
+  bool Running() { return process_->Running(); }
+  pid_t pid() const { return process_->pid(); }
 
  private:
   static inline int counter_ = 0;
@@ -242,6 +244,75 @@ TEST_F(WatchTest, StateSurvivesKillNineWithoutMissingOrRepeating) {
   EXPECT_EQ(events.size(), 3u);
   EXPECT_EQ(seen, (std::set<std::pair<std::string, std::string>>{
                       {"updated", "in/a.csv"}, {"created", "in/c.csv"}, {"deleted", "in/b.csv"}}));
+}
+
+// --state s3://…: moto honours If-Match and If-None-Match: * on PutObject (412, and 404 for an
+// If-Match on no object), which is all the store needs; what S3 adds (atomic check-and-write,
+// 409 to a raced write) is in WatchRealS3Test below.
+TEST_F(WatchTest, StateInS3ResumesInAReplacementAfterACleanStopAndAfterAKill) {
+  std::string state = "s3://" + bucket_ + "/watchers/in.state";
+  std::string target = "s3://" + bucket_ + "/in/";
+  std::vector<std::string> args = {"--interval", "200ms", "--state", state, "--state-lease", "3s",
+                                   target};
+  Put("in/a.csv", "a1");
+  {
+    WatchRun run(*moto_, dir_, args);
+    ASSERT_TRUE(run.WaitUntilWatching()) << run.Stderr();
+    Put("in/b.csv", "b1");
+    auto events = run.WaitForEvents(1);
+    ASSERT_EQ(events.size(), 1u) << run.Stderr();
+    EXPECT_EQ(events[0]["key"], "in/b.csv");
+    run.Signal(SIGTERM);  // as ECS stops a task
+    EXPECT_EQ(run.Wait(10000), 130) << run.Stderr();
+  }
+  auto saved = s3_->GetObject(bucket_, "watchers/in.state");
+  ASSERT_TRUE(saved.ok()) << saved.error().ToString();
+  EXPECT_NE(saved->find("\"released\":true"), std::string::npos) << *saved;
+  Put("in/c.csv", "c1");  // while no watcher runs
+  {
+    // The replacement: the lease was released, so it resumes at once, with only what changed.
+    WatchRun run(*moto_, dir_, args);
+    ASSERT_TRUE(run.WaitUntilWatching()) << run.Stderr();
+    EXPECT_EQ(run.Stderr().find("waiting"), std::string::npos) << run.Stderr();
+    auto events = run.WaitForEvents(1);
+    ASSERT_EQ(events.size(), 1u) << run.Stderr();
+    EXPECT_EQ(events[0]["event"], "created");
+    EXPECT_EQ(events[0]["key"], "in/c.csv");
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the state with c.csv saved
+    run.Signal(SIGKILL);  // the task dies, or its machine
+    EXPECT_EQ(run.Wait(10000), 128 + SIGKILL);
+  }
+  Put("in/d.csv", "d1");
+  WatchRun run(*moto_, dir_, args);
+  // This one waits for the dead watcher's lease to lapse (it saw no renewal), then resumes.
+  ASSERT_TRUE(run.WaitUntilWatching()) << run.Stderr();
+  std::string err = run.Stderr();
+  EXPECT_NE(err.find("is held by pid "), std::string::npos) << err;
+  EXPECT_NE(err.find("lapsed without a renewal: taking the state over"), std::string::npos) << err;
+  auto events = run.WaitForEvents(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // room for a wrong extra event
+  events = run.Events();
+  ASSERT_EQ(events.size(), 1u) << run.Stderr();
+  EXPECT_EQ(events[0]["key"], "in/d.csv");
+  run.Signal(SIGTERM);
+  EXPECT_EQ(run.Wait(10000), 130) << run.Stderr();
+}
+
+TEST_F(WatchTest, StateInS3MustNameOneObject) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--state", "s3://" + bucket_ + "/states/", "s3://" + bucket_ + "/in/"},
+           {"--state", dir_ + "/state.json", "--state-lease", "10s", "s3://" + bucket_ + "/in/"},
+           {"--state", "s3://" + bucket_ + "/s", "--state-lease", "1s", "s3://" + bucket_ + "/in/"},
+           {"--state", "s3://" + bucket_ + "/in/.state", "s3://" + bucket_ + "/in/"}}) {
+    WatchRun run(*moto_, dir_, args);
+    EXPECT_EQ(run.Wait(30000), 2) << run.Stderr();
+    std::string err = run.Stderr();
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  }
+  // A missing bucket is named as such, not taken for a first run.
+  WatchRun run(*moto_, dir_, {"--state", "s3://no-such-bucket-here/s", "s3://" + bucket_ + "/in/"});
+  EXPECT_EQ(run.Wait(30000), 1) << run.Stderr();
+  EXPECT_NE(run.Stderr().find("NoSuchBucket"), std::string::npos) << run.Stderr();
 }
 
 // S3 → SQS notifications as moto sends them: a test event first, then form-encoded keys.
@@ -430,6 +501,37 @@ TEST_F(WatchRealS3Test, AnSseCObjectIsReportedAndStops) {
   std::string err = run.Stderr();
   EXPECT_NE(err.find("SSE-C"), std::string::npos) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+// Two watchers on one --state s3://…: the second is refused, naming the first, which goes on.
+// Through the proxy, conditional writes are atomic and the first two are answered 409
+// ConditionalRequestConflict, which the store retries.
+TEST_F(WatchRealS3Test, ASecondWatcherOnOneS3StateIsRefusedNamingTheFirst) {
+  std::string state = "s3://" + bucket_ + "/in.state";
+  std::string target = "s3://" + bucket_ + "/in/";
+  std::vector<std::string> args = {"--interval", "200ms", "--state", state, "--state-lease", "3s",
+                                   target};
+  proxy_->ConflictOnConditionalWrites(2);
+  WatchRun first = Run(args);
+  ASSERT_TRUE(first.WaitUntilWatching()) << first.Stderr();
+  WatchRun second = Run(args);
+  EXPECT_EQ(second.Wait(30000), 1) << second.Stderr();
+  std::string err = second.Stderr();
+  EXPECT_NE(err.find("is in use by another sluice-watch (pid " + std::to_string(first.pid())),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("give this one a --state of its own"), std::string::npos) << err;
+  EXPECT_TRUE(second.Events().empty());
+  // The first still holds the state and still watches.
+  Put("in/a.csv", "a1");
+  auto events = first.WaitForEvents(1);
+  ASSERT_EQ(events.size(), 1u) << first.Stderr();
+  EXPECT_TRUE(first.Running());
+  EXPECT_EQ(first.Stderr().find("cannot save"), std::string::npos) << first.Stderr();
+  first.Signal(SIGTERM);
+  EXPECT_EQ(first.Wait(10000), 130) << first.Stderr();
+  // Every write of the state was conditional: the two 409s, then the claim and the renewals.
+  EXPECT_GE(proxy_->ConditionalWrites(), 2 + 1 + 2);
 }
 
 // Against a moto that checks signatures: HEAD answers carry no body, yet the line names the

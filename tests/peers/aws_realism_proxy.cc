@@ -110,6 +110,38 @@ void AwsRealismProxy::EncryptWithCustomerKey(const std::string& bucket, const st
   sse_c_objects_.insert(bucket + "/" + key);
 }
 
+void AwsRealismProxy::ConflictOnConditionalWrites(int times) {
+  std::lock_guard lock(mutex_);
+  conflicts_left_ = times;
+}
+
+int AwsRealismProxy::ConditionalWrites() const {
+  std::lock_guard lock(mutex_);
+  return conditional_writes_;
+}
+
+ScriptedResponse AwsRealismProxy::ConditionalWrite(const RecordedRequest& request) {
+  {
+    std::lock_guard lock(mutex_);
+    ++conditional_writes_;
+    if (conflicts_left_ > 0) {
+      --conflicts_left_;
+      return ScriptedResponse{409, {{"Content-Type", "application/xml"}},
+                              S3ErrorBody("ConditionalRequestConflict",
+                                          "A conflicting operation occurred. If using "
+                                          "PutObject you can retry the request."),
+                              ScriptedResponse::kRespond};
+    }
+  }
+  std::lock_guard one_at_a_time(conditional_write_mutex_);
+  auto response = Forward(request);
+  if (!response.ok()) {
+    ADD_FAILURE() << "AwsRealismProxy: moto did not answer: " << response.error().ToString();
+    return {502, {}, "", ScriptedResponse::kRespond};
+  }
+  return Pass(*response);
+}
+
 int AwsRealismProxy::RegionRedirects() const {
   std::lock_guard lock(mutex_);
   return region_redirects_;
@@ -200,6 +232,10 @@ ScriptedResponse AwsRealismProxy::Handle(const RecordedRequest& request) {
   json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
   if (operation == "RunTask" && body.is_object()) return RunTask(request, body);
   if (auto quirk = S3Quirk(request)) return *quirk;
+  if (request.method == "PUT" && request.Header("X-Amz-Target") == nullptr &&
+      (request.Header("If-Match") != nullptr || request.Header("If-None-Match") != nullptr)) {
+    return ConditionalWrite(request);
+  }
 
   auto response = Forward(request);
   if (!response.ok()) {

@@ -27,6 +27,12 @@
 //     403 AccessDenied, a listing inside it moto's answer.
 //   - EncryptWithCustomerKey(bucket, key): the object is SSE-C: a HEAD without its key gets a
 //     bodyless 400, a GET 400 InvalidRequest.
+//   - Conditional writes (a PUT with If-Match or If-None-Match) are checked and written as one
+//     step, as S3 does: moto checks, then writes, so two racing creates could both succeed; here
+//     they are forwarded one at a time.
+//   - ConflictOnConditionalWrites(n): the next n conditional writes are answered 409
+//     ConditionalRequestConflict without reaching moto, as S3 answers one raced by another.
+// Counters: the conditional writes that came through, and the PUTs that had no condition.
 #pragma once
 
 #include <map>
@@ -58,6 +64,9 @@ class AwsRealismProxy {
   void BucketInRegion(const std::string& bucket, const std::string& region);
   void ScopeListBucketToPrefix(const std::string& bucket, const std::string& prefix);
   void EncryptWithCustomerKey(const std::string& bucket, const std::string& key);
+  void ConflictOnConditionalWrites(int times);
+  // PUTs of an object with If-Match or If-None-Match that came through (moto's answer or 409).
+  int ConditionalWrites() const;
   // S3 requests answered with a region redirect (301 or AuthorizationHeaderMalformed).
   int RegionRedirects() const;
 
@@ -77,6 +86,7 @@ class AwsRealismProxy {
   void RewriteDescribeTasks(nlohmann::json& answer);
   // The answer an S3 behaviour gives instead of moto's, if one applies.
   std::optional<ScriptedResponse> S3Quirk(const RecordedRequest& request);
+  ScriptedResponse ConditionalWrite(const RecordedRequest& request);
   static ScriptedResponse Pass(const HttpResponse& response);
 
   std::string upstream_;
@@ -95,6 +105,9 @@ class AwsRealismProxy {
   std::map<std::string, std::string> list_prefix_scopes_;  // bucket -> the prefix allowed
   std::set<std::string> sse_c_objects_;                    // bucket + "/" + key
   int region_redirects_ = 0;
+  int conflicts_left_ = 0;
+  int conditional_writes_ = 0;
+  std::mutex conditional_write_mutex_;  // held while one conditional write is at moto
   std::vector<JsonCall> json_calls_;
 
   std::unique_ptr<LoopbackHttpServer> server_;  // last: stops before the state goes

@@ -410,7 +410,7 @@ class CurlHttpClient : public HttpClient {
     if (options_.total_timeout.count() > 0) {
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
     }
-    if (options_.abort_when) {
+    if (options_.abort_when && request.abortable) {
       curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
       curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &AbortCheck);
       curl_easy_setopt(h, CURLOPT_XFERINFODATA, &options_.abort_when);

@@ -44,6 +44,10 @@ struct HttpRequest {
   // always kept so they can be parsed.
   std::function<bool(std::string_view chunk)> on_body;
 
+  // False for a request that must finish even after a signal (HttpClientOptions::abort_when),
+  // such as the last save of a state a successor resumes from: it still ends at its timeouts.
+  bool abortable = true;
+
   std::string Url() const;  // endpoint + path + ('?' + query)
   uint64_t BodySize() const { return body_source ? body_source->size() : body.size(); }
 };

@@ -144,6 +144,7 @@ Result<HttpResponse> S3Client::SendTo(ServiceClient& client, std::string_view op
   S3Address address = AddressS3(client.endpoint(), bucket, key, force_path_style_);
   request.endpoint = std::move(address.endpoint);
   request.path = std::move(address.path);
+  request.abortable = !finish_after_interrupt_;
   return client.Call(operation, std::move(request), options);
 }
 

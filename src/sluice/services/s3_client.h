@@ -116,6 +116,10 @@ class S3Client {
   // Sends every object-created and object-removed event of the bucket to an SQS queue.
   Status NotifyQueue(const std::string& bucket, const std::string& queue_arn);
 
+  // This client's calls run to their end (or their timeouts) after a signal, rather than being
+  // aborted with the tool's other calls: for the last save of a --state.
+  void FinishCallsAfterInterrupt() { finish_after_interrupt_ = true; }
+
   ServiceClient& service() { return *client_; }
 
  private:
@@ -146,6 +150,7 @@ class S3Client {
   std::shared_ptr<const ClientContext> context_;
   std::shared_ptr<ServiceClient> client_;  // the tool's region
   bool force_path_style_;
+  bool finish_after_interrupt_ = false;
   mutable std::mutex mutex_;
   std::map<std::string, std::string> bucket_regions_;                      // learnt, by bucket
   std::map<std::string, std::shared_ptr<ServiceClient>> regional_clients_;  // by region

@@ -23,7 +23,7 @@
 
 #include "sluice/event/snapshot.h"
 #include "sluice/util/result.h"
-#include "sluice/watch/state_lease.h"
+#include "sluice/lease/state_lease.h"
 
 namespace sluice {
 

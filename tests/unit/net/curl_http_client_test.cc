@@ -414,6 +414,18 @@ TEST_F(CurlHttpClientTest, AbortWhenEndsAHangingLongPoll) {
   EXPECT_FALSE(response.error().retryable);
 }
 
+// The last save of a --state, after SIGTERM: the signal is already there, the request finishes.
+TEST_F(CurlHttpClientTest, ARequestThatIsNotAbortableFinishesAfterTheSignal) {
+  LoopbackHttpServer server(Script({{.status = 200, .body = "saved", .delay = 300ms}}));
+  HttpClientOptions options;
+  options.abort_when = [] { return true; };
+  HttpRequest request = Request(server, "PUT", "/bucket/state");
+  request.abortable = false;
+  auto response = Client(options)->Send(request);
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body, "saved");
+}
+
 TEST_F(CurlHttpClientTest, TotalTimeoutCutsASlowResponse) {
   LoopbackHttpServer server(Script({{.status = 200, .delay = 5s}}));
   auto response = Client({.total_timeout = 300ms})->Send(Request(server, "GET"));

@@ -100,7 +100,7 @@ class S3StateStoreTest : public ::testing::Test {
   // A store for one watcher; `on_sleep` runs at each of its sleeps (another watcher's turn).
   std::unique_ptr<S3StateStore> Store(std::string owner, int pid,
                                       std::function<void()> on_sleep = nullptr) {
-    S3StateStoreDeps deps;
+    LeasedObjectDeps deps;
     deps.clock = &clock_;
     deps.sleep = [this, on_sleep](milliseconds d) {
       clock_.SleepFor(d);

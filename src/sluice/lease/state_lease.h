@@ -1,12 +1,12 @@
-// The lease of a --state kept in S3: which sluice-watch holds the state, so that a second watcher
-// started on it is refused instead of emitting every change a second time, and a replacement
-// (an ECS task started after the last one died) takes it over once the old holder stops
-// renewing it.
+// The lease of a state kept in S3 (sluice-watch --state, sluice-trigger --journal): which process
+// holds it, so that a second one started on it is refused instead of doing every piece of work a
+// second time, and a replacement (an ECS task started after the last one died) takes it over
+// once the old holder stops renewing it.
 //
-// Saved in the state document as
+// Saved in the document as
 //   "lease": {"owner": "<16 hex>", "host": "ip-10-0-1-7", "pid": 7, "duration_ms": 60000,
 //             "sequence": 12, "released": false}
-// The holder rewrites the state at least every third of `duration_ms`; `sequence` grows with
+// The holder rewrites the document at least every third of `duration_ms`; `sequence` grows with
 // each write, so that every write changes the object's bytes and so its ETag. Whether a holder is
 // alive is judged as the DynamoDB Lock Client judges it: by whether the object changes within a
 // lease, never by comparing this machine's clock with another's (only S3's Last-Modified against

@@ -1,4 +1,4 @@
-#include "sluice/watch/state_lease.h"
+#include "sluice/lease/state_lease.h"
 
 #include <unistd.h>
 
