@@ -46,6 +46,7 @@ struct Flags {
   bool wait = false;
   std::string visibility_timeout = "2m";
   std::string journal;
+  std::string journal_lease;  // empty: 60s
 };
 
 class UsageError : public std::runtime_error {
@@ -195,17 +196,43 @@ int Run(const Flags& flags) {
   SqsAcknowledger acknowledger(*sqs_calls, ack_options);
   acknowledger.StartHeartbeat();
 
+  InstallInterruptHandlers();  // a wait for a dead holder's lease on --journal s3://… ends on Ctrl-C
   std::unique_ptr<TriggerJournal> journal;
   if (!flags.journal.empty()) {
-    auto opened = TriggerJournal::Open(flags.journal);
+    bool in_s3 = flags.journal.rfind("s3://", 0) == 0;
+    std::chrono::milliseconds lease{60000};
+    if (!flags.journal_lease.empty()) {
+      if (!in_s3) return PrintUsageError(kTool, "--journal-lease needs --journal s3://bucket/key");
+      auto parsed = ParseDuration(flags.journal_lease);
+      if (!parsed.ok()) return PrintUsageError(kTool, "--journal-lease: " + parsed.error().message);
+      if (parsed->count() < 3000) return PrintUsageError(kTool, "--journal-lease must be at least 3s");
+      lease = *parsed;
+    }
+    std::shared_ptr<const ClientContext> context;
+    if (in_s3) {
+      auto made = MakeClientContext(ToClientOptions(flags.common));
+      if (!made.ok()) {
+        PrintError(kTool, made.error());
+        return kExitFailure;
+      }
+      context = std::move(made).value();
+    }
+    LeasedObjectDeps lease_deps;
+    lease_deps.clock = &RealClock();
+    lease_deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+    lease_deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+    auto opened = TriggerJournal::OpenAt(flags.journal, context, lease, std::move(lease_deps));
     if (!opened.ok()) {
+      if (opened.error().kind == ErrorKind::kInvalidArgument) {
+        return PrintUsageError(kTool, opened.error().message);
+      }
       PrintError(kTool, opened.error());
-      return kExitFailure;
+      return opened.error().kind == ErrorKind::kInterrupted ? kExitInterrupted : kExitFailure;
     }
     journal = std::move(opened).value();
+    journal->StartRenewing();
   }
 
-  InstallInterruptHandlers();
   auto input = MakeFdLineSource(STDIN_FILENO, options.max_line);
   std::mt19937_64 random(std::random_device{}());
   std::mutex random_mutex;
@@ -274,8 +301,13 @@ int main(int argc, char** argv) {
   app.add_flag("--wait", flags.wait,
                "wait until each task stops; its essential container's exit code is the result");
   app.add_option("--journal", flags.journal,
-                 "keep what was accepted and how it ended in this file: after a kill -9 the "
-                 "events not finished run first, and those finished are not run again");
+                 "keep what was accepted and how it ended in this file, or S3 object "
+                 "(s3://bucket/key): after a kill -9 the events not finished run first, and "
+                 "those finished are not run again");
+  app.add_option("--journal-lease", flags.journal_lease,
+                 "with --journal s3://...: how long a sluice-trigger that stopped renewing its "
+                 "hold on the journal (killed, machine lost) keeps others from taking it over "
+                 "(default 60s)");
   app.add_option("--visibility-timeout", flags.visibility_timeout,
                  "events from sluice-watch --sqs-queue: keep each message hidden this long at a "
                  "time, renewed every third of it while its work waits or runs (default 2m)");

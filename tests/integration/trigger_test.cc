@@ -15,8 +15,11 @@
 #include <sstream>
 #include <thread>
 
+#include "sluice/services/s3_client.h"
+#include "sluice/trigger/trigger_journal.h"
 #include "tests/peers/aws_realism_proxy.h"
 #include "tests/peers/ecs_moto.h"
+#include "tests/peers/examples.h"
 #include "tests/peers/peers.h"
 #include "tests/peers/tool_run.h"
 
@@ -486,6 +489,100 @@ TEST_F(TriggerExecTest, KillNineAtAnyMomentLosesNoEventWithAJournal) {
   std::cout << "kill -9 x" << kKills << " (seed " << seed << "): " << kKills * kPerRound
             << " events, all ran to their end; " << repeated
             << " run again because a kill caught them running\n";
+}
+
+// --journal s3://…: the journal of a sluice-trigger whose disk goes with it (an ECS task), in moto
+// behind AwsRealismProxy (conditional writes atomic, as in S3). A replacement started after a kill
+// waits out the dead one's lease and runs what it left unfinished; a second sluice-trigger on
+// the journal while one runs is refused, naming it.
+class TriggerJournalInS3Test : public testing::MotoSuiteTest<> {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(moto_, nullptr) << "moto_server did not start";
+    dir_ = testing::MakeTempDir("sluice-trigger-journal-s3-");
+    auto s3 = S3Client::Make(moto_->Context());
+    ASSERT_TRUE(s3.ok());
+    s3_ = std::move(s3).value();
+    bucket_ = "journal-" + std::to_string(++counter_);
+    ASSERT_TRUE(s3_->CreateBucket(bucket_).ok());
+    proxy_ = std::make_unique<testing::AwsRealismProxy>(moto_->endpoint());
+  }
+  void TearDown() override { testing::RemoveTree(dir_); }
+
+  TriggerRun Run(const std::vector<std::string>& args) {
+    return TriggerRun(dir_,
+                      AwsEnv(dir_, proxy_->endpoint(), moto_->credentials().access_key_id,
+                             moto_->credentials().secret_access_key),
+                      args);
+  }
+  bool WaitForFileLine(const std::string& path, const std::string& line) {
+    return testing::WaitFor([&] { return testing::Contains(ReadFile(path), line + "\n"); },
+                            30000);
+  }
+
+  static inline int counter_ = 0;
+  std::string dir_, bucket_;
+  std::unique_ptr<S3Client> s3_;
+  std::unique_ptr<testing::AwsRealismProxy> proxy_;
+};
+
+TEST_F(TriggerJournalInS3Test, AReplacementRunsWhatAKilledOneLeftAndASecondOneIsRefused) {
+  const std::vector<std::string> args = {
+      "--journal", "s3://" + bucket_ + "/trigger.journal", "--journal-lease", "3s", "--exec", "--",
+      "sh", "-c",
+      "echo \"start $0\" >> runs; if [ -f slow ]; then echo $$ > slow.pid; exec sleep 60; fi; "
+      "echo \"end $0\" >> runs",
+      "{key}"};
+  testing::WriteFile(dir_ + "/slow", "");
+  {
+    TriggerRun run = Run(args);
+    ASSERT_TRUE(run.Write(json{{"uri", "s3://b/k1"}, {"key", "k1"}, {"etag", "e"}}.dump() + "\n"));
+    ASSERT_TRUE(WaitForFileLine(dir_ + "/runs", "start k1")) << run.Stderr();
+    run.Signal(SIGKILL);  // the task dies with k1 accepted and running
+    run.Wait(30000);
+    // Its command dies with it, as a task's processes do.
+    ASSERT_TRUE(testing::WaitFor([&] { return !ReadFile(dir_ + "/slow.pid").empty(); }));
+    kill(std::stoi(ReadFile(dir_ + "/slow.pid")), SIGKILL);
+  }
+  std::remove((dir_ + "/slow").c_str());
+  TriggerRun replacement = Run(args);
+  ASSERT_TRUE(WaitForFileLine(dir_ + "/runs", "end k1")) << replacement.Stderr();
+  std::string err = replacement.Stderr();
+  EXPECT_TRUE(testing::Contains(err, "is held by pid ")) << err;
+  EXPECT_TRUE(testing::Contains(err, "lapsed without a renewal")) << err;
+  EXPECT_TRUE(testing::Contains(err, "replaying 1 event(s) an earlier run did not finish")) << err;
+
+  // While the replacement runs (its input open), another one is refused.
+  TriggerRun second = Run(args);
+  second.CloseInput();
+  EXPECT_EQ(second.Wait(30000), 1) << second.Stderr();
+  EXPECT_TRUE(testing::Contains(second.Stderr(), "is in use by another sluice-trigger (pid " +
+                                                     std::to_string(replacement.pid())))
+      << second.Stderr();
+
+  // A repeat of k1 (sluice-watch replaying) is not run again; k2 is.
+  replacement.Feed(json{{"uri", "s3://b/k1"}, {"key", "k1"}, {"etag", "e"}}.dump() + "\n" +
+                   json{{"uri", "s3://b/k2"}, {"key", "k2"}, {"etag", "e"}}.dump() + "\n");
+  EXPECT_EQ(replacement.Wait(30000), 0) << replacement.Stderr();
+  std::string runs = ReadFile(dir_ + "/runs");
+  EXPECT_EQ(runs, "start k1\nstart k1\nend k1\nstart k2\nend k2\n");
+  auto journal = s3_->GetObject(bucket_, "trigger.journal");
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE(JournalLease(*journal));
+  EXPECT_TRUE(JournalLease(*journal)->released);
+  EXPECT_TRUE(ParseJournal(*journal).unfinished.empty());
+  EXPECT_GT(proxy_->ConditionalWrites(), 5);
+}
+
+TEST_F(TriggerJournalInS3Test, AJournalFlagThatNamesNoObjectIsAUsageError) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--journal", "s3://" + bucket_ + "/", "--exec", "--", "true"},
+           {"--journal", "s3://" + bucket_, "--exec", "--", "true"},
+           {"--journal", dir_ + "/j", "--journal-lease", "10s", "--exec", "--", "true"}}) {
+    TriggerRun run = Run(args);
+    run.CloseInput();
+    EXPECT_EQ(run.Wait(30000), 2) << run.Stderr();
+  }
 }
 
 // Bad lines are reported with their line numbers and skipped; the good ones still run. Line 3 is

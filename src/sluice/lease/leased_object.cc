@@ -13,7 +13,17 @@ using std::chrono::milliseconds;
 // several processes are fighting over the document.
 constexpr int kClaimAttempts = 5;
 
+constexpr const char* kTakenOverCode = "StateTakenOver";
+
+Error TakenOver(std::string message) {
+  Error e = Error::Config(std::move(message));
+  e.code = kTakenOverCode;
+  return e;
+}
+
 }  // namespace
+
+bool IsTakenOver(const Error& e) { return e.code == kTakenOverCode; }
 
 Error CannotUseLeasedObject(const std::string& uri, const std::string& what, const Error& e) {
   if (e.kind == ErrorKind::kInterrupted) return e;
@@ -138,7 +148,7 @@ Status LeasedObject::Write(const BodyWriter& body, bool release) {
         return Status::Ok();
       }
       if (lease.ok() && *lease && (*lease)->owner != mine_.owner) {
-        return Error::Config("the state " + uri() + " was taken over by another " + names_.tool +
+        return TakenOver("the state " + uri() + " was taken over by another " + names_.tool +
                              " (" + (*lease)->Describe() + ") while this one was not heard from "
                              "for longer than its lease (" + FormatDuration(mine_.duration) +
                              "): this one stops, so that no work is done twice (a longer lease "
@@ -147,9 +157,9 @@ Status LeasedObject::Write(const BodyWriter& body, bool release) {
     }
     break;
   }
-  return Error::Config("the state " + uri() + " was changed or deleted by something other than "
-                       "this " + names_.tool + ": it stops, so that no work is done twice; find "
-                       "what writes there, or give it a " + names_.flag + " of its own");
+  return TakenOver("the state " + uri() + " was changed or deleted by something other than "
+                   "this " + names_.tool + ": it stops, so that no work is done twice; find "
+                   "what writes there, or give it a " + names_.flag + " of its own");
 }
 
 }  // namespace sluice

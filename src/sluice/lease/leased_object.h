@@ -58,7 +58,7 @@ class LeasedObject {
       const std::function<BodyWriter(const std::optional<std::string>& found)>& claimed);
   // Replaces the document with `body(next lease)`; with `release`, that lease is released.
   // An error means it was not written; when another process took the document over, an
-  // Error::Config that says so (this process must stop).
+  // Error::Config that says so, for which IsTakenOver() holds (this process must stop).
   Status Write(const BodyWriter& body, bool release);
 
   std::chrono::milliseconds renew_every() const { return mine_.duration / 3; }
@@ -78,6 +78,10 @@ class LeasedObject {
   std::string etag_;  // of this process's last write; empty until the document is claimed
   LeasedObjectDeps deps_;
 };
+
+// Whether a Write failed because another process took the document over or something else
+// replaced it: the holder must stop.
+bool IsTakenOver(const Error& e);
 
 // "cannot read the state s3://b/k: <error>", with the permissions an AccessDenied needs.
 Error CannotUseLeasedObject(const std::string& uri, const std::string& what, const Error& e);

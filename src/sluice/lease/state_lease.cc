@@ -29,8 +29,8 @@ std::optional<StateLease> LeaseFromJson(const nlohmann::json& j) {
   auto duration = j.find("duration_ms");
   auto sequence = j.find("sequence");
   if (owner == j.end() || !owner->is_string() || owner->get<std::string>().empty() ||
-      duration == j.end() || !duration->is_number_unsigned() || sequence == j.end() ||
-      !sequence->is_number_unsigned()) {
+      duration == j.end() || !duration->is_number_integer() || *duration < 0 ||
+      sequence == j.end() || !sequence->is_number_integer() || *sequence < 0) {
     return std::nullopt;
   }
   StateLease lease;

@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <set>
 
 #include "sluice/os/file_read.h"
 #include "sluice/os/file_write.h"
+#include "sluice/services/s3_client.h"
 
 namespace sluice {
 namespace {
@@ -41,6 +43,8 @@ JournalContents ParseJournal(std::string_view text, size_t* skipped) {
     } else if (j.is_object() && j.value("finished", json()).is_string() &&
                j.value("status", json()).is_string()) {
       AddFinished(contents, j["finished"], j["status"]);
+    } else if (j.is_object() && j.contains("lease")) {
+      // The lease of a journal kept in S3: JournalLease reads it.
     } else {
       ++bad;
     }
@@ -50,6 +54,13 @@ JournalContents ParseJournal(std::string_view text, size_t* skipped) {
   }
   if (skipped) *skipped = bad;
   return contents;
+}
+
+std::optional<StateLease> JournalLease(std::string_view text) {
+  std::string_view first = text.substr(0, text.find('\n'));
+  json j = json::parse(first, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("lease")) return std::nullopt;
+  return LeaseFromJson(j["lease"]);
 }
 
 std::string SerializeJournal(const JournalContents& contents, size_t keep_finished) {
@@ -93,7 +104,119 @@ Result<std::unique_ptr<TriggerJournal>> TriggerJournal::Open(const std::string& 
   return std::unique_ptr<TriggerJournal>(new TriggerJournal(path, fd, std::move(contents)));
 }
 
-TriggerJournal::~TriggerJournal() { ::close(fd_); }
+TriggerJournal::TriggerJournal(std::string path, int fd, JournalContents contents)
+    : path_(std::move(path)), fd_(fd), contents_(std::move(contents)) {}
+
+Result<std::unique_ptr<TriggerJournal>> TriggerJournal::OpenLeased(
+    std::unique_ptr<ConditionalObject> object, StateLease mine, LeasedObjectDeps deps) {
+  std::string uri = object->uri();
+  auto leased = std::make_unique<LeasedObject>(
+      std::move(object), std::move(mine), LeaseHolderNames{"sluice-trigger", "--journal"},
+      [](const std::string& body) -> Result<std::optional<StateLease>> {
+        return JournalLease(body);
+      },
+      std::move(deps));
+  std::unique_ptr<TriggerJournal> journal(new TriggerJournal(uri, -1, {}));
+  auto found = leased->Claim([&](const std::optional<std::string>& body) -> LeasedObject::BodyWriter {
+    journal->contents_ = ParseJournal(body.value_or(""));
+    while (journal->contents_.finished_order.size() > kKeepFinishedInS3) {
+      journal->contents_.finished.erase(journal->contents_.finished_order.front());
+      journal->contents_.finished_order.pop_front();
+    }
+    journal->open_.clear();
+    for (const json& fields : journal->contents_.unfinished) {
+      TriggerEvent event;
+      event.fields = fields;
+      journal->open_.emplace_back(event.Id(), fields);
+    }
+    // The claim writes the journal compacted, with this sluice-trigger's lease.
+    return [&journal](const StateLease& lease) { return journal->LeasedBody(lease); };
+  });
+  if (!found.ok()) return found.error();
+  journal->leased_ = std::move(leased);
+  journal->last_write_ = std::chrono::steady_clock::now();
+  return journal;
+}
+
+Result<std::unique_ptr<TriggerJournal>> TriggerJournal::OpenAt(
+    const std::string& where, std::shared_ptr<const ClientContext> context,
+    std::chrono::milliseconds lease, LeasedObjectDeps deps) {
+  if (where.rfind("s3://", 0) != 0) return Open(where);
+  std::string rest = where.substr(5);
+  size_t slash = rest.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size() || rest.back() == '/') {
+    return Error::InvalidArgument("--journal " + where + ": name one object, as s3://bucket/key");
+  }
+  auto client = S3Client::Make(std::move(context));
+  if (!client.ok()) return client.error();
+  std::shared_ptr<S3Client> shared = std::move(client).value();
+  // The release at SIGTERM is what lets a replacement start at once: it is not cut short.
+  shared->FinishCallsAfterInterrupt();
+  return OpenLeased(MakeS3ConditionalObject(std::move(shared), rest.substr(0, slash),
+                                            rest.substr(slash + 1)),
+                    NewLeaseForThisProcess(lease), std::move(deps));
+}
+
+std::string TriggerJournal::LeasedBody(const StateLease& lease) const {
+  JournalContents now;
+  for (const auto& [id, fields] : open_) now.unfinished.push_back(fields);
+  now.finished = contents_.finished;
+  now.finished_order = contents_.finished_order;
+  return json{{"lease", LeaseToJson(lease)}}.dump() + "\n" +
+         SerializeJournal(now, kKeepFinishedInS3);
+}
+
+Status TriggerJournal::WriteLeased(bool release) {
+  if (lost_) {
+    Error e = Error::Config("the journal " + path_ + " was taken over by another sluice-trigger");
+    e.code = "StateTakenOver";
+    return e;
+  }
+  Status written = leased_->Write([this](const StateLease& lease) { return LeasedBody(lease); },
+                                  release);
+  last_write_ = std::chrono::steady_clock::now();
+  // Refused conditionally: another sluice-trigger holds it now (or something else wrote it).
+  if (!written.ok() && IsTakenOver(written.error())) lost_ = true;
+  return written;
+}
+
+void TriggerJournal::StartRenewing() {
+  if (!leased_ || renewer_.joinable()) return;
+  renewer_ = std::thread([this] { Renew(); });
+}
+
+void TriggerJournal::Renew() {
+  std::unique_lock lock(mutex_);
+  const auto every = leased_->renew_every();
+  while (!closed_ && !lost_) {
+    auto due = last_write_ + every;
+    if (stop_renewing_.wait_until(lock, due, [this] { return closed_; })) return;
+    if (std::chrono::steady_clock::now() < last_write_ + every) continue;  // written meanwhile
+    (void)WriteLeased(/*release=*/false);  // a failure is Lost(), seen by the runner
+  }
+}
+
+void TriggerJournal::Close() {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+  }
+  stop_renewing_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+  std::lock_guard lock(mutex_);
+  if (leased_ && !lost_) (void)WriteLeased(/*release=*/true);
+}
+
+bool TriggerJournal::Lost() const {
+  std::lock_guard lock(mutex_);
+  return lost_;
+}
+
+TriggerJournal::~TriggerJournal() {
+  Close();
+  if (fd_ >= 0) ::close(fd_);
+}
 
 std::optional<std::string> TriggerJournal::FinishedStatus(const TriggerEvent& event) const {
   std::lock_guard lock(mutex_);
@@ -103,6 +226,14 @@ std::optional<std::string> TriggerJournal::FinishedStatus(const TriggerEvent& ev
 }
 
 Status TriggerJournal::Accepted(const TriggerEvent& event) {
+  if (leased_) {
+    std::lock_guard lock(mutex_);
+    std::string id = event.Id();
+    if (std::none_of(open_.begin(), open_.end(), [&](const auto& e) { return e.first == id; })) {
+      open_.emplace_back(id, event.fields);
+    }
+    return WriteLeased(/*release=*/false);
+  }
   return Append(json{{"accepted", event.fields}, {"id", event.Id()}}.dump() + "\n", /*sync=*/true);
 }
 
@@ -114,6 +245,10 @@ Status TriggerJournal::Finished(const TriggerEvent& event, const std::string& st
     while (contents_.finished_order.size() > kKeepFinished) {
       contents_.finished.erase(contents_.finished_order.front());
       contents_.finished_order.pop_front();
+    }
+    if (leased_) {
+      std::erase_if(open_, [&](const auto& e) { return e.first == id; });
+      return WriteLeased(/*release=*/false);
     }
   }
   return Append(json{{"finished", id}, {"status", status}}.dump() + "\n", /*sync=*/false);

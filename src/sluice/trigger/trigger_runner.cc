@@ -57,7 +57,7 @@ class Runner {
     ReplayJournal();
     InputEnd end = ReadInput();
     bool interrupted = end == InputEnd::kInterrupted;
-    if (interrupted || end == InputEnd::kOutputLost) {
+    if (interrupted || end == InputEnd::kOutputLost || end == InputEnd::kJournalLost) {
       CancelWaiting();
       if (interrupted) DrainInput();
       StopWorkersAfterGrace();
@@ -71,6 +71,11 @@ class Runner {
     }
     for (std::thread& t : workers_) t.join();
     LogSummary();
+    if (end == InputEnd::kJournalLost) {
+      deps_.log("stopped taking events: the journal " + deps_.journal->path() +
+                " was taken over by another sluice-trigger, which replays what this one left");
+      return kExitFailure;
+    }
     if (end == InputEnd::kOutputLost || output_lost_) {
       deps_.log("stdout was closed: result lines were lost");
       return kExitFailure;
@@ -81,7 +86,7 @@ class Runner {
   }
 
  private:
-  enum class InputEnd { kEnd, kBadLine, kInterrupted, kOutputLost };
+  enum class InputEnd { kEnd, kBadLine, kInterrupted, kOutputLost, kJournalLost };
 
   // Reads until the end of input, a bad line with --strict, a signal or a closed stdout.
   InputEnd ReadInput() {
@@ -89,6 +94,7 @@ class Runner {
     while (true) {
       if (output_lost_) return InputEnd::kOutputLost;
       if (deps_.interrupted()) return InputEnd::kInterrupted;
+      if (deps_.journal != nullptr && deps_.journal->Lost()) return InputEnd::kJournalLost;
       auto status = deps_.input->Next(line, NextWait());
       DispatchDueDebounced();
       // The input ending together with a signal is the signal: a group-wide Ctrl-C stops
@@ -193,6 +199,12 @@ class Runner {
       if (HandledInAnEarlierRun(event)) return;
       // On the disk before it runs: a kill from here on replays it at the next start.
       if (Status s = deps_.journal->Accepted(event); !s.ok()) {
+        if (IsTakenOver(s.error())) {
+          // The sluice-trigger that holds the journal now is the one to do the work.
+          Finish(event, "cancelled", {}, 0, {}, {}, "not started: " + s.error().message);
+          ack_.Settle(event, Settlement::kReturned);
+          return;
+        }
         deps_.log("warning: " + s.error().ToString() + "; the event runs, but a crash now loses it");
       }
     }

@@ -1,7 +1,5 @@
 // The --state s3://… store: claiming, renewing, releasing and taking over the state, against an
-// in-memory object with S3's conditional-write rules (412 on a stale If-Match or an existing
-// object under If-None-Match: *, 404 for If-Match on no object, 409 for a raced write) and a fake
-// clock. The same store against moto, and through a proxy reproducing S3's 409, is in
+// in-memory object with S3's conditional-write rules (lease/memory_object.h) and a fake clock. The same store against moto, and through a proxy reproducing S3's 409, is in
 // tests/integration/watch_s3_state_test.cc.
 #include "sluice/watch/s3_state_store.h"
 
@@ -11,6 +9,7 @@
 #include <utility>
 #include <optional>
 
+#include "sluice/lease/memory_object.h"
 #include "sluice/util/time_format.h"
 #include "tests/support/fake_clock.h"
 
@@ -19,72 +18,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-struct SharedObject {
-  std::optional<std::string> body;
-  int generation = 0;
-  SystemTime written;
-  int puts = 0;
-  int heads = 0;
-  // Fault injection, each for the next write only:
-  bool conflict_next = false;     // 409 ConditionalRequestConflict, nothing written
-  bool lose_answer_next = false;  // written, but the caller is told 412 (its retry's answer)
-  std::function<void()> before_next_put;  // another watcher's write, racing this one
-  std::string Etag() const { return "etag-" + std::to_string(generation); }
-};
-
-Error ServiceError(int status, std::string code) {
-  Error e;
-  e.kind = ErrorKind::kService;
-  e.service = "s3";
-  e.operation = "PutObject";
-  e.http_status = status;
-  e.code = std::move(code);
-  return e;
-}
-
-class FakeObject : public ConditionalObject {
- public:
-  FakeObject(SharedObject* shared, testing::FakeClock* clock) : shared_(shared), clock_(clock) {}
-  Result<std::optional<StoredObject>> Get() override {
-    if (!shared_->body) return std::optional<StoredObject>();
-    return std::optional<StoredObject>(StoredObject{
-        *shared_->body, shared_->Etag(),
-        std::chrono::duration_cast<milliseconds>(clock_->Now() - shared_->written)});
-  }
-  Result<std::optional<std::string>> CurrentEtag() override {
-    ++shared_->heads;
-    if (!shared_->body) return std::optional<std::string>();
-    return std::optional<std::string>(shared_->Etag());
-  }
-  Result<std::string> Put(const std::string& body, const std::string& if_match) override {
-    ++shared_->puts;
-    if (auto race = std::exchange(shared_->before_next_put, nullptr)) race();
-    if (shared_->conflict_next) {
-      shared_->conflict_next = false;
-      return ServiceError(409, "ConditionalRequestConflict");
-    }
-    if (if_match.empty() && shared_->body) return ServiceError(412, "PreconditionFailed");
-    if (!if_match.empty() && !shared_->body) return ServiceError(404, "NoSuchKey");
-    if (!if_match.empty() && if_match != shared_->Etag()) {
-      return ServiceError(412, "PreconditionFailed");
-    }
-    shared_->body = body;
-    ++shared_->generation;
-    shared_->written = clock_->Now();
-    if (shared_->lose_answer_next) {
-      shared_->lose_answer_next = false;
-      return ServiceError(412, "PreconditionFailed");
-    }
-    return shared_->Etag();
-  }
-  const std::string& uri() const override { return uri_; }
-
- private:
-  SharedObject* shared_;
-  testing::FakeClock* clock_;
-  std::string uri_ = "s3://bucket/state.json";
-};
 
 StateLease Lease(std::string owner, int pid) {
   StateLease lease;
@@ -108,7 +41,7 @@ class S3StateStoreTest : public ::testing::Test {
       return true;
     };
     deps.log = [this](const std::string& line) { log_.push_back(line); };
-    return std::make_unique<S3StateStore>(std::make_unique<FakeObject>(&object_, &clock_),
+    return std::make_unique<S3StateStore>(MakeMemoryObject(&object_, &clock_),
                                           Lease(std::move(owner), pid), std::move(deps));
   }
   StateLease SavedLease() const {
@@ -118,24 +51,9 @@ class S3StateStoreTest : public ::testing::Test {
   }
 
   testing::FakeClock clock_;
-  SharedObject object_;
+  MemoryObjectState object_;
   std::vector<std::string> log_;
 };
-
-TEST(StateLeaseTest, AWaitIsNeededOnlyForAnotherLiveHolder) {
-  StateLease held = Lease("other", 7);
-  EXPECT_TRUE(WaitForLease(std::nullopt, "me", seconds(1)).free);
-  EXPECT_TRUE(WaitForLease(held, "other", seconds(1)).free);  // our own, from a lost answer
-  StateLease released = held;
-  released.released = true;
-  EXPECT_TRUE(WaitForLease(released, "me", seconds(0)).free);
-  // 30 s lease written 10 s ago: 20 s more, plus the 2 s that whole-second dates may hide.
-  LeaseWait wait = WaitForLease(held, "me", seconds(10));
-  EXPECT_FALSE(wait.free);
-  EXPECT_EQ(wait.wait, seconds(22));
-  EXPECT_EQ(WaitForLease(held, "me", std::nullopt).wait, seconds(32));  // age unknown: a whole lease
-  EXPECT_TRUE(WaitForLease(held, "me", seconds(32)).free);
-}
 
 TEST(StateLeaseTest, SurvivesTheStateFileRoundTripAndBadOnesAreNamed) {
   WatchState state;
