@@ -1,5 +1,5 @@
-// Pipelines under kill -9: sluice-watch --state | sluice-trigger --journal (and the same with
-// --sqs-queue), against
+// Pipelines under kill -9: sluice-watch --state | sluice-trigger --journal (the same with both in
+// S3, and with --sqs-queue), against
 // moto through AwsRealismProxy (which honours RunTask's clientToken as ECS does and counts the
 // tasks moto really starts). 100 rounds: start the same command line, write objects, SIGKILL one
 // of the two processes (chosen at random) at a random moment, stop the other with SIGTERM as an
@@ -113,7 +113,10 @@ class PipelineChaosTest : public testing::MotoSuiteTest<> {
 
   // Rounds of start, write, SIGKILL one tool, SIGTERM the other; then a last start that runs
   // until every object's task was asked for. Checks and prints the counts.
-  void Chaos(const std::string& mode, const std::string& command, bool wait_for_baseline);
+  // With `claim_each_round`, each round writes its objects once sluice-watch watches again
+  // (with a state in S3: once it has taken the state over).
+  void Chaos(const std::string& mode, const std::string& command, bool wait_for_baseline,
+             int rounds = 100, bool claim_each_round = false);
 };
 
 TEST_F(PipelineChaosTest, KillNineOfEitherToolLosesNoObjectAndStartsNoTaskTwice) {
@@ -137,9 +140,21 @@ TEST_F(PipelineChaosTest, KillNineOfEitherToolInSqsModeLosesNoObjectAndStartsNoT
         "--wait --max-parallel 8 --grace-period 500ms --env INPUT_KEY={key} >> \"$DIR/results\"", /*wait_for_baseline=*/false);
 }
 
+// Polling with the state and the journal in S3, as an ECS task keeps them (its disk goes with
+// it): a restart after a SIGKILL waits out the killed tool's lease (3 s here) and resumes from
+// the object. Fewer rounds, for those waits.
+TEST_F(PipelineChaosTest, KillNineOfEitherToolWithStateAndJournalInS3LosesNoObjectAndStartsNoTaskTwice) {
+  Chaos("polling, state and journal in S3",
+        "sluice-watch --state s3://$BUCKET/state/watch.state --state-lease 3s --interval 200ms "
+        "s3://$BUCKET/in/ | sluice-trigger --journal s3://$BUCKET/state/trigger.journal "
+        "--journal-lease 3s --cluster $CLUSTER --task-definition chaos-job --launch-type FARGATE "
+        "--env INPUT_KEY={key} >> \"$DIR/results\"",
+        /*wait_for_baseline=*/true, /*rounds=*/20, /*claim_each_round=*/true);
+}
+
 void PipelineChaosTest::Chaos(const std::string& mode, const std::string& command,
-                              bool wait_for_baseline) {
-  const int kRounds = 100;
+                              bool wait_for_baseline, int rounds, bool claim_each_round) {
+  const int kRounds = rounds;
   const unsigned seed = 20261203;
   std::mt19937 random(seed);
   testing::AwsRealismProxy proxy(moto_->endpoint());
@@ -150,9 +165,9 @@ void PipelineChaosTest::Chaos(const std::string& mode, const std::string& comman
     auto run = Pipeline(proxy, command);
     auto tools = Tools(*run);
     ASSERT_EQ(tools.size(), 2u) << run->Stderr();
-    if (round == 0 && wait_for_baseline) {
+    if ((round == 0 && wait_for_baseline) || claim_each_round) {
       // The first start takes the baseline: objects count from then on.
-      ASSERT_TRUE(testing::WaitFor([&] { return run->Stderr().find("watching") != std::string::npos; }, 20000))
+      ASSERT_TRUE(testing::WaitFor([&] { return run->Stderr().find("watching ") != std::string::npos; }, 20000))
           << run->Stderr();
     }
     if (round == kRounds) {
