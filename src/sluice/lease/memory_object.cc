@@ -65,6 +65,15 @@ class MemoryObject : public ConditionalObject {
 
 }  // namespace
 
+StateLease PretendLease(std::string owner, int pid) {
+  StateLease lease;
+  lease.owner = std::move(owner);
+  lease.host = "host-" + std::to_string(pid);
+  lease.pid = pid;
+  lease.duration = std::chrono::seconds(30);
+  return lease;
+}
+
 std::unique_ptr<ConditionalObject> MakeMemoryObject(MemoryObjectState* state, Clock* clock,
                                                     std::string uri) {
   return std::make_unique<MemoryObject>(state, clock, std::move(uri));

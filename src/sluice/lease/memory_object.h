@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sluice/lease/conditional_object.h"
+#include "sluice/lease/state_lease.h"
 #include "sluice/util/clock.h"
 
 namespace sluice {
@@ -28,6 +29,9 @@ struct MemoryObjectState {
 
   std::string Etag() const { return "etag-" + std::to_string(generation); }
 };
+
+// The lease another process would hold: owner `owner`, pid `pid` on host "host-<pid>", for 30 s.
+StateLease PretendLease(std::string owner, int pid);
 
 // A handle on `state`; ages are measured with `clock`. Neither is owned.
 std::unique_ptr<ConditionalObject> MakeMemoryObject(MemoryObjectState* state, Clock* clock,

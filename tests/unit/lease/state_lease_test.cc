@@ -14,17 +14,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-StateLease Lease(std::string owner, int pid) {
-  StateLease lease;
-  lease.owner = std::move(owner);
-  lease.host = "host-" + std::to_string(pid);
-  lease.pid = pid;
-  lease.duration = seconds(30);
-  return lease;
-}
-
 TEST(StateLeaseTest, AWaitIsNeededOnlyForAnotherLiveHolder) {
-  StateLease held = Lease("other", 7);
+  StateLease held = PretendLease("other", 7);
   EXPECT_TRUE(WaitForLease(std::nullopt, "me", seconds(1)).free);
   EXPECT_TRUE(WaitForLease(held, "other", seconds(1)).free);  // our own, from a lost answer
   StateLease released = held;
@@ -61,7 +52,7 @@ class LeasedObjectTest : public ::testing::Test {
     };
     deps.log = [](const std::string&) {};
     return std::make_unique<LeasedObject>(
-        MakeMemoryObject(&object_, &clock_), Lease(std::move(owner), pid),
+        MakeMemoryObject(&object_, &clock_), PretendLease(std::move(owner), pid),
         LeaseHolderNames{"sluice-test", "--doc"},
         [](const std::string& body) -> Result<std::optional<StateLease>> {
           auto j = nlohmann::json::parse(body.substr(0, body.find('\n')), nullptr, false);

@@ -19,15 +19,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-StateLease Lease(std::string owner, int pid) {
-  StateLease lease;
-  lease.owner = std::move(owner);
-  lease.host = "host-" + std::to_string(pid);
-  lease.pid = pid;
-  lease.duration = seconds(30);
-  return lease;
-}
-
 class S3StateStoreTest : public ::testing::Test {
  protected:
   // A store for one watcher; `on_sleep` runs at each of its sleeps (another watcher's turn).
@@ -42,7 +33,7 @@ class S3StateStoreTest : public ::testing::Test {
     };
     deps.log = [this](const std::string& line) { log_.push_back(line); };
     return std::make_unique<S3StateStore>(MakeMemoryObject(&object_, &clock_),
-                                          Lease(std::move(owner), pid), std::move(deps));
+                                          PretendLease(std::move(owner), pid), std::move(deps));
   }
   StateLease SavedLease() const {
     auto state = WatchState::Parse(*object_.body, "test");
@@ -57,7 +48,7 @@ class S3StateStoreTest : public ::testing::Test {
 
 TEST(StateLeaseTest, SurvivesTheStateFileRoundTripAndBadOnesAreNamed) {
   WatchState state;
-  StateLease lease = Lease("0123abcd", 42);
+  StateLease lease = PretendLease("0123abcd", 42);
   lease.sequence = 9;
   state.SetLease(lease);
   auto back = WatchState::Parse(state.Serialize(), "s3://b/k");
