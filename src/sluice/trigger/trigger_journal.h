@@ -62,9 +62,9 @@ class TriggerJournal {
  public:
   // How many finished identities are kept across restarts.
   static constexpr size_t kKeepFinished = 100000;
-  // In S3 the whole journal is written at each event: fewer, still well beyond what a restarted
-  // sluice-watch replays (its unread pipe) or S3 sends twice.
-  static constexpr size_t kKeepFinishedInS3 = 5000;
+  // In S3 the whole journal is written at each event: fewer (about 130 KB), still more than a
+  // restarted sluice-watch replays (its unread pipe, or its last 1,000 events).
+  static constexpr size_t kKeepFinishedInS3 = 2000;
 
   // Reads what an earlier run left, rewrites it compacted and opens it for appending. An
   // unreadable journal is an Error::Config naming it (never silently emptied: that would run
