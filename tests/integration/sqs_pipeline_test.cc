@@ -9,10 +9,13 @@
 #include <signal.h>
 
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "sluice/services/sqs_client.h"
+#include "tests/peers/aws_realism_proxy.h"
+#include "tests/peers/ecs_moto.h"
 #include "tests/peers/examples.h"
 #include "tests/peers/peers.h"
 #include "tests/peers/tool_run.h"
@@ -177,6 +180,46 @@ TEST_F(SqsPipelineTest, AStoppedPipelineReturnsWhatItHadNotStartedForTheNextOne)
   for (const auto& [key, count] : RunsPerKey(dir_, nullptr)) EXPECT_EQ(count, 1) << key;
   second->SignalGroup(SIGTERM);
   second->Wait(30000);
+}
+
+// An ECS task that fails, with --wait, through AwsRealismProxy (clientToken honoured as ECS does,
+// every stopped task failing as one whose image cannot be pulled): each delivery of the message
+// starts a task of its own, and after maxReceiveCount (2) the message is dead-lettered. Before,
+// the second delivery's RunTask carried the first's clientToken and ECS gave back the failed task:
+// no second task was ever started.
+TEST_F(SqsPipelineTest, EachDeliveryOfAMessageWhoseTaskFailedStartsANewTask) {
+  MakeQueues("failing-task");
+  testing::EcsMoto ecs;
+  ASSERT_TRUE(ecs.Start(*moto_, "sqs-failing"));
+  ecs.RegisterTaskDefinition("sqs-job", json::array({testing::EcsMoto::Container("app", "busybox")}));
+  testing::AwsRealismProxy proxy(moto_->endpoint());
+  proxy.StopTasksWith("TaskFailedToStart", "CannotPullContainerError: pull access denied");
+  auto env = testing::AwsEnv(dir_, proxy.endpoint(), moto_->credentials().access_key_id,
+                             moto_->credentials().secret_access_key);
+  env["PATH"] = testing::ExampleEnv(dir_, *moto_, moto_->credentials()).at("PATH");
+  env["QUEUE"] = url_;
+  env["DIR"] = dir_;
+  testing::ToolRun run("/bin/sh", dir_, env,
+                       {"-c", "sluice-watch --sqs-queue \"$QUEUE\" | sluice-trigger "
+                              "--visibility-timeout 3s --cluster sqs-failing --task-definition sqs-job "
+                              "--launch-type FARGATE --wait --env INPUT_KEY={key} > \"$DIR/results\""});
+  ASSERT_TRUE(sqs_->SendMessage(url_, Notification("image.tar")).ok());
+  ASSERT_TRUE(testing::WaitFor([&] {
+    auto dead = sqs_->ReceiveMessage(dlq_url_, 10, 1);
+    return dead.ok() && dead->size() == 1;
+  }, 60000)) << run.Stderr();
+  run.SignalGroup(SIGTERM);
+  run.Wait(30000);
+  EXPECT_EQ(proxy.TasksStarted().size(), 2u) << "one task per delivery\n" << run.Stderr();
+  std::set<std::string> tokens;
+  for (const std::string& token : proxy.ClientTokens()) tokens.insert(token);
+  EXPECT_EQ(tokens.size(), 2u) << "the first delivery's token, then the next link of its chain";
+  EXPECT_NE(run.Stderr().find("an earlier delivery of its message started it and it failed"),
+            std::string::npos)
+      << run.Stderr();
+  auto results = testing::Lines(testing::ReadFile(dir_ + "/results"));
+  ASSERT_EQ(results.size(), 2u) << run.Stderr();
+  for (const std::string& line : results) EXPECT_EQ(json::parse(line)["status"], "failed") << line;
 }
 
 }  // namespace

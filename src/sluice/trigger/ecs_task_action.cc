@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "sluice/event/sqs_message_ref.h"
 #include "sluice/net/retry_policy.h"
 #include "sluice/util/crypto.h"
 #include "sluice/util/duration.h"
@@ -40,18 +41,36 @@ class EcsTaskAction : public TriggerAction {
     }
     request.client_token =
         EventClientToken(request.cluster, request.task_definition, event, attempt);
+    // A redelivered message whose earlier delivery's task failed: ECS keeps a clientToken for
+    // 24 hours and answers it with that stopped task. Its failure is why SQS delivers the
+    // message again, so the next link of the token's chain starts a new task; a task that is
+    // running or succeeded (the earlier delivery's reader died) is the one waited for.
+    auto sqs = FindSqsMessageRef(event.fields);
+    const bool redelivered = options_.wait && sqs && sqs->receive_count > 1;
 
-    auto started = ecs_->RunTask(request);
-    if (!started.ok()) {
-      return Failed(started.error().ToString(),
-                    ClassifyFailure(started.error()) != FailureClass::kNotRetryable);
-    }
-    if (started->tasks.empty()) {
-      // Capacity and placement failures pass: worth another attempt.
-      return Failed("RunTask started no task: " + DescribeFailures(started->failures), true);
-    }
     ActionOutcome outcome;
-    outcome.task_arn = started->tasks.front().arn;
+    for (int link = 0;; ++link) {
+      auto started = ecs_->RunTask(request);
+      if (!started.ok()) {
+        return Failed(started.error().ToString(),
+                      ClassifyFailure(started.error()) != FailureClass::kNotRetryable);
+      }
+      if (started->tasks.empty()) {
+        // Capacity and placement failures pass: worth another attempt.
+        return Failed("RunTask started no task: " + DescribeFailures(started->failures), true);
+      }
+      outcome.task_arn = started->tasks.front().arn;
+      // A message is delivered at most maxReceiveCount times (at most 1,000): so many links.
+      if (!redelivered || link >= sqs->receive_count) break;
+      std::optional<std::string> failed = FailedInAnEarlierDelivery(outcome.task_arn);
+      if (!failed) break;
+      if (options_.log) {
+        options_.log("ECS gave back " + outcome.task_arn + " for this event's clientToken: an " +
+                     "earlier delivery of its message started it and it failed (" + *failed +
+                     "); starting a new task for delivery " + std::to_string(sqs->receive_count));
+      }
+      request.client_token = NextClientToken(request.client_token, outcome.task_arn);
+    }
     if (!options_.wait) {
       outcome.succeeded = true;
       return outcome;
@@ -65,6 +84,19 @@ class EcsTaskAction : public TriggerAction {
     outcome.error = std::move(error);
     outcome.retryable = retryable;
     return outcome;
+  }
+
+  // The reason `task_arn` failed when it has already stopped with a failure (it was started
+  // by an earlier call with the same clientToken); nullopt when it runs, succeeded, or cannot
+  // be seen (the wait that follows deals with that).
+  std::optional<std::string> FailedInAnEarlierDelivery(const std::string& task_arn) {
+    auto seen = ecs_->DescribeTasks(options_.request.cluster, {task_arn});
+    if (!seen.ok() || seen->tasks.empty()) return std::nullopt;
+    const EcsTask& task = seen->tasks.front();
+    if (task.last_status != "STOPPED") return std::nullopt;
+    TaskVerdict verdict = JudgeStoppedTask(task, options_.essential);
+    if (verdict.succeeded) return std::nullopt;
+    return verdict.reason;
   }
 
   ActionOutcome WaitForResult(ActionOutcome outcome, const std::atomic<bool>& stop) {
@@ -128,6 +160,10 @@ class EcsTaskAction : public TriggerAction {
 std::unique_ptr<TriggerAction> MakeEcsTaskAction(std::shared_ptr<EcsClient> ecs,
                                                  EcsTaskActionOptions options) {
   return std::make_unique<EcsTaskAction>(std::move(ecs), std::move(options));
+}
+
+std::string NextClientToken(const std::string& token, const std::string& failed_task_arn) {
+  return Sha256Hex("sluice-trigger next\n" + token + "\n" + failed_task_arn);
 }
 
 std::string EventClientToken(const std::string& cluster, const std::string& task_definition,

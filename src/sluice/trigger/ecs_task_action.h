@@ -45,4 +45,10 @@ std::unique_ptr<TriggerAction> MakeEcsTaskAction(std::shared_ptr<EcsClient> ecs,
 std::string EventClientToken(const std::string& cluster, const std::string& task_definition,
                              const TriggerEvent& event, int attempt);
 
+// The token after `token` when ECS answered it with `failed_task_arn`, a task that failed in an
+// earlier delivery of the same SQS message (pure): deterministic, so that every delivery walks
+// the same chain to its first task that did not fail, and a reader that died while a task ran
+// finds that task again rather than starting another.
+std::string NextClientToken(const std::string& token, const std::string& failed_task_arn);
+
 }  // namespace sluice

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "sluice/ecs/ecs_task_wait.h"
+#include "sluice/event/sqs_message_ref.h"
 #include "sluice/net/http.h"
 #include "sluice/util/environment.h"
 #include "tests/peers/fake_ecs.h"
@@ -174,6 +175,60 @@ TEST_F(EcsTaskActionTest, TheSameEventTwiceStartsOneTask) {
   EXPECT_EQ(first.task_arn, again.task_arn);  // ECS honours the clientToken
   EXPECT_NE(first.task_arn, retry.task_arn);  // a new attempt is a new task
   EXPECT_EQ(fake_.Tasks().size(), 2u);
+}
+
+// The event as the n-th delivery of its SQS message brings it.
+TriggerEvent Delivery(int receive_count) {
+  TriggerEvent event = Event();
+  event.fields["sqs"] = ToJson(SqsMessageRef{"https://sqs/q", "m1", "rh" + std::to_string(receive_count),
+                                             receive_count, 1, 0});
+  return event;
+}
+
+// SQS delivers a message again after its task failed; its RunTask carries the same clientToken,
+// which ECS answers with the failed task. Before the fix that failure was reported again and no
+// new task started: the message went to the dead-letter queue after one real try.
+TEST_F(EcsTaskActionTest, AMessageDeliveredAgainAfterItsTaskFailedStartsANewTaskButNotAThird) {
+  testing::FakeEcs::TaskScript failing;
+  failing.exit_codes = {{"app", 3}};
+  fake_.SetTaskScript(failing);
+  std::vector<std::string> log;
+  EcsTaskActionOptions options = Waiting();
+  options.log = [&log](const std::string& line) { log.push_back(line); };
+  auto action = Action(std::move(options));
+  ActionOutcome first = action->Run(Delivery(1), 0, stop_);
+  EXPECT_FALSE(first.succeeded);
+  fake_.SetTaskScript({});  // the next task succeeds
+  ActionOutcome second = action->Run(Delivery(2), 0, stop_);
+  EXPECT_TRUE(second.succeeded) << second.error;
+  EXPECT_NE(second.task_arn, first.task_arn);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_NE(log[0].find("an earlier delivery of its message started it and it failed"),
+            std::string::npos) << log[0];
+  auto runs = fake_.Requests("RunTask");
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[1]["clientToken"], runs[0]["clientToken"]);
+  EXPECT_EQ(runs[2]["clientToken"], NextClientToken(runs[0]["clientToken"], first.task_arn));
+  // A third delivery (the reader of the second died after its task ended) walks the same chain
+  // to the task that succeeded: no third task.
+  ActionOutcome third = action->Run(Delivery(3), 0, stop_);
+  EXPECT_TRUE(third.succeeded) << third.error;
+  EXPECT_EQ(third.task_arn, second.task_arn);
+  EXPECT_EQ(fake_.Tasks().size(), 2u);
+  // An event from no queue (a journal's replay) never walks: its failed task is reported.
+  fake_.SetTaskScript(failing);
+  EXPECT_FALSE(action->Run(Event(), 5, stop_).succeeded);
+  EXPECT_FALSE(action->Run(Event(), 5, stop_).succeeded);
+  EXPECT_EQ(fake_.Tasks().size(), 3u);
+}
+
+TEST(NextClientTokenTest, IsAStableChainThatFitsEcsLimits) {
+  std::string t = EventClientToken("c", "f:1", Event(), 0);
+  std::string next = NextClientToken(t, "arn:aws:ecs:us-east-1:1:task/c/a");
+  EXPECT_EQ(next.size(), 64u);
+  EXPECT_EQ(next, NextClientToken(t, "arn:aws:ecs:us-east-1:1:task/c/a"));
+  EXPECT_NE(next, NextClientToken(t, "arn:aws:ecs:us-east-1:1:task/c/b"));
+  EXPECT_NE(next, t);
 }
 
 TEST_F(EcsTaskActionTest, WaitReportsTheEssentialContainersExitCode) {
