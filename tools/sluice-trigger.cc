@@ -15,6 +15,7 @@
 #include "sluice/services/default_client_context.h"
 #include "sluice/trigger/ecs_task_action.h"
 #include "sluice/trigger/exec_action.h"
+#include "sluice/trigger/lambda_action.h"
 #include "sluice/trigger/sqs_acknowledger.h"
 #include "sluice/trigger/trigger_runner.h"
 #include "sluice/util/duration.h"
@@ -47,6 +48,9 @@ struct Flags {
   std::string visibility_timeout = "2m";
   std::string journal;
   std::string journal_lease;  // empty: 60s
+  std::string lambda_function;
+  std::string payload;
+  std::string invocation_type = "RequestResponse";
 };
 
 class UsageError : public std::runtime_error {
@@ -122,6 +126,53 @@ std::unique_ptr<TriggerAction> MakeExec(const Flags& flags) {
   return MakeExecAction(std::move(options));
 }
 
+// Also checks, before any event is read, that the function exists and may be read: a typo fails
+// once, at start, not once per event.
+Result<std::unique_ptr<TriggerAction>> MakeLambda(const Flags& flags) {
+  if (!flags.env.empty()) {
+    throw UsageError("--env is for commands and tasks; a function gets the event as its payload "
+                     "(or --payload)");
+  }
+  if (!flags.command.empty()) {
+    throw UsageError("--lambda-function takes no command: the event is the payload");
+  }
+  if (flags.wait) {
+    throw UsageError("--wait is for ECS tasks; --invocation-type RequestResponse (the default) "
+                     "waits for the function");
+  }
+  if (!flags.timeout.empty()) {
+    throw UsageError("--timeout is for commands and tasks; a function has its own timeout");
+  }
+  LambdaActionOptions options;
+  auto [function, qualifier] = SplitFunctionQualifier(flags.lambda_function);
+  if (function.empty()) throw UsageError("--lambda-function needs NAME[:QUALIFIER] or an ARN");
+  options.function = function;
+  options.qualifier = qualifier;
+  if (flags.invocation_type != "RequestResponse" && flags.invocation_type != "Event") {
+    throw UsageError("--invocation-type must be RequestResponse or Event");
+  }
+  options.invocation_type = flags.invocation_type;
+  if (!flags.payload.empty()) options.payload = Template("--payload", flags.payload);
+
+  auto context = MakeClientContext(ToClientOptions(flags.common));
+  if (!context.ok()) return context.error();
+  auto made = LambdaClient::Make(std::move(context).value());
+  if (!made.ok()) return made.error();
+  std::shared_ptr<LambdaClient> lambda = std::move(made).value();
+  auto config = lambda->GetFunctionConfiguration(options.function, options.qualifier);
+  if (!config.ok()) {
+    Error e = config.error();
+    e.message = "cannot use function " + flags.lambda_function + ": " + e.message +
+                (e.code == "ResourceNotFoundException"
+                     ? " (check the name, the qualifier and --region)"
+                     : e.code == "AccessDeniedException"
+                           ? " (it needs lambda:GetFunctionConfiguration and lambda:InvokeFunction)"
+                           : "");
+    return e;
+  }
+  return MakeLambdaAction(std::move(lambda), std::move(options));
+}
+
 // Also checks, before any event is read, that the cluster, the task definition and the
 // container exist: a typo fails once, at start, not once per event.
 Result<std::unique_ptr<TriggerAction>> MakeEcs(const Flags& flags) {
@@ -156,10 +207,13 @@ int Run(const Flags& flags) {
   TriggerOptions options;
   SqsAcknowledgerOptions ack_options;
   try {
-    if (flags.exec == ecs) {
-      throw UsageError(flags.exec ? "choose one action: --exec or --cluster/--task-definition"
-                                  : "no action: give --exec -- CMD..., or --cluster C "
-                                    "--task-definition FAMILY[:REV]");
+    bool lambda = !flags.lambda_function.empty();
+    int actions = int(flags.exec) + int(ecs) + int(lambda);
+    if (actions != 1) {
+      throw UsageError(actions > 1 ? "choose one action: --exec, --cluster/--task-definition or "
+                                     "--lambda-function"
+                                   : "no action: give --exec -- CMD..., --cluster C "
+                                     "--task-definition FAMILY[:REV], or --lambda-function NAME");
     }
     options = RunnerOptions(flags);
     auto visibility = Duration("--visibility-timeout", flags.visibility_timeout);
@@ -171,6 +225,13 @@ int Run(const Flags& flags) {
     ack_options.visibility = std::chrono::duration_cast<std::chrono::seconds>(visibility);
     if (flags.exec) {
       action = MakeExec(flags);
+    } else if (lambda) {
+      auto made = MakeLambda(flags);
+      if (!made.ok()) {
+        PrintError(kTool, made.error());
+        return kExitFailure;
+      }
+      action = std::move(made).value();
     } else {
       auto made = MakeEcs(flags);
       if (!made.ok()) {
@@ -265,9 +326,11 @@ int main(int argc, char** argv) {
       "Actions: --exec -- CMD ARG... runs a local command (no shell; {key}, {bucket}, {uri}, ... "
       "in arguments and --env values are replaced, and SLUICE_KEY, SLUICE_URI, ... are set);\n"
       "--cluster C --task-definition FAMILY[:REV] starts an ECS task (a command after -- "
-      "overrides the container's).\n"
+      "overrides the container's);\n"
+      "--lambda-function NAME[:QUALIFIER] invokes a Lambda function with the event as payload.\n"
       "Result: event, line, action, status (succeeded|failed|skipped|cancelled), exit_code, "
-      "task_arn, attempts, started_at, finished_at, seconds, error. See man sluice-trigger.\n"
+      "task_arn, response, attempts, started_at, finished_at, seconds, error. See man "
+      "sluice-trigger.\n"
       "Exit: 0 all succeeded, 1 something failed, 2 usage, 65 bad input with --strict, 130 "
       "interrupted.",
       "sluice-trigger"};
@@ -300,6 +363,15 @@ int main(int argc, char** argv) {
   AddRunTaskFlags(app, flags.ecs, "sluice-trigger");
   app.add_flag("--wait", flags.wait,
                "wait until each task stops; its essential container's exit code is the result");
+  app.add_option("--lambda-function", flags.lambda_function,
+                 "invoke this Lambda function (NAME[:QUALIFIER] or ARN) per event, with the event "
+                 "as its payload; a function error is a failed attempt");
+  app.add_option("--payload", flags.payload,
+                 "with --lambda-function: this JSON template instead of the event ({key} and the "
+                 "other placeholders, JSON-escaped)");
+  app.add_option("--invocation-type", flags.invocation_type,
+                 "with --lambda-function: RequestResponse (wait for the function, its response in "
+                 "the result line; default) or Event (queued, fire and forget)");
   app.add_option("--journal", flags.journal,
                  "keep what was accepted and how it ended in this file, or S3 object "
                  "(s3://bucket/key): after a kill -9 the events not finished run first, and "

@@ -142,6 +142,39 @@ ScriptedResponse AwsRealismProxy::ConditionalWrite(const RecordedRequest& reques
   return Pass(*response);
 }
 
+void AwsRealismProxy::FailLambdaInvocations(int times, const std::string& error_type,
+                                            const std::string& message) {
+  std::lock_guard lock(mutex_);
+  lambda_failures_left_ = times;
+  lambda_error_type_ = error_type;
+  lambda_error_message_ = message;
+}
+
+int AwsRealismProxy::LambdaInvocations() const {
+  std::lock_guard lock(mutex_);
+  return lambda_invocations_;
+}
+
+std::optional<ScriptedResponse> AwsRealismProxy::LambdaQuirk(const RecordedRequest& request) {
+  bool invoke = request.method == "POST" && request.path.rfind("/2015-03-31/functions/", 0) == 0 &&
+                request.path.size() > 12 &&
+                request.path.compare(request.path.size() - 12, 12, "/invocations") == 0;
+  if (!invoke) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  ++lambda_invocations_;
+  if (lambda_failures_left_ == 0) return std::nullopt;
+  --lambda_failures_left_;
+  return ScriptedResponse{200,
+                          {{"Content-Type", "application/json"},
+                           {"X-Amz-Function-Error", "Unhandled"},
+                           {"X-Amz-Executed-Version", "$LATEST"}},
+                          json{{"errorType", lambda_error_type_},
+                               {"errorMessage", lambda_error_message_},
+                               {"trace", json::array()}}
+                              .dump(),
+                          ScriptedResponse::kRespond};
+}
+
 int AwsRealismProxy::RegionRedirects() const {
   std::lock_guard lock(mutex_);
   return region_redirects_;
@@ -232,6 +265,7 @@ ScriptedResponse AwsRealismProxy::Handle(const RecordedRequest& request) {
   json body = json::parse(request.body.empty() ? "{}" : request.body, nullptr, false);
   if (operation == "RunTask" && body.is_object()) return RunTask(request, body);
   if (auto quirk = S3Quirk(request)) return *quirk;
+  if (auto quirk = LambdaQuirk(request)) return *quirk;
   if (request.method == "PUT" && request.Header("X-Amz-Target") == nullptr &&
       (request.Header("If-Match") != nullptr || request.Header("If-None-Match") != nullptr)) {
     return ConditionalWrite(request);

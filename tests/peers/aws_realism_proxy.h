@@ -33,6 +33,12 @@
 //   - ConflictOnConditionalWrites(n): the next n conditional writes are answered 409
 //     ConditionalRequestConflict without reaching moto, as S3 answers one raced by another.
 // Counters: the conditional writes that came through, and the PUTs that had no condition.
+//
+// Lambda (REST-JSON):
+//   - FailLambdaInvocations(n, type, message): the next n Invoke calls are answered as Lambda
+//     answers a function that threw: 200, X-Amz-Function-Error: Unhandled, and the error
+//     document {"errorType", "errorMessage"} as the payload (moto's stub never fails).
+// Counter: the Invoke calls that came through.
 #pragma once
 
 #include <map>
@@ -65,6 +71,8 @@ class AwsRealismProxy {
   void ScopeListBucketToPrefix(const std::string& bucket, const std::string& prefix);
   void EncryptWithCustomerKey(const std::string& bucket, const std::string& key);
   void ConflictOnConditionalWrites(int times);
+  void FailLambdaInvocations(int times, const std::string& error_type, const std::string& message);
+  int LambdaInvocations() const;
   // PUTs of an object with If-Match or If-None-Match that came through (moto's answer or 409).
   int ConditionalWrites() const;
   // S3 requests answered with a region redirect (301 or AuthorizationHeaderMalformed).
@@ -87,6 +95,8 @@ class AwsRealismProxy {
   // The answer an S3 behaviour gives instead of moto's, if one applies.
   std::optional<ScriptedResponse> S3Quirk(const RecordedRequest& request);
   ScriptedResponse ConditionalWrite(const RecordedRequest& request);
+  // The answer to a Lambda Invoke instead of moto's, when one is due.
+  std::optional<ScriptedResponse> LambdaQuirk(const RecordedRequest& request);
   static ScriptedResponse Pass(const HttpResponse& response);
 
   std::string upstream_;
@@ -106,6 +116,9 @@ class AwsRealismProxy {
   std::set<std::string> sse_c_objects_;                    // bucket + "/" + key
   int region_redirects_ = 0;
   int conflicts_left_ = 0;
+  int lambda_failures_left_ = 0;
+  std::string lambda_error_type_, lambda_error_message_;
+  int lambda_invocations_ = 0;
   int conditional_writes_ = 0;
   std::mutex conditional_write_mutex_;  // held while one conditional write is at moto
   std::vector<JsonCall> json_calls_;

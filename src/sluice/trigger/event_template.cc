@@ -1,6 +1,7 @@
 #include "sluice/trigger/event_template.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace sluice {
 namespace {
@@ -64,6 +65,25 @@ bool EventTemplate::has_placeholders() const {
 }
 
 Result<std::string> EventTemplate::Expand(const TriggerEvent& event, int attempt) const {
+  return Expand(event, attempt, /*json_string=*/false);
+}
+
+Result<std::string> EventTemplate::ExpandInJson(const TriggerEvent& event, int attempt) const {
+  return Expand(event, attempt, /*json_string=*/true);
+}
+
+Result<std::string> EventTemplate::Expand(const TriggerEvent& event, int attempt,
+                                          bool json_string) const {
+  // In a JSON document each value goes inside a string literal: escaped, without its quotes.
+  auto insert = [json_string](std::string& out, const std::string& value) {
+    if (!json_string) {
+      out += value;
+      return;
+    }
+    std::string quoted = nlohmann::json(value).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace);
+    out.append(quoted, 1, quoted.size() - 2);
+  };
   std::string out;
   for (const Piece& piece : pieces_) {
     if (!piece.placeholder) {
@@ -72,7 +92,7 @@ Result<std::string> EventTemplate::Expand(const TriggerEvent& event, int attempt
     }
     const std::string& name = piece.text;
     if (name == "attempt") {
-      out += std::to_string(attempt);
+      insert(out, std::to_string(attempt));
       continue;
     }
     bool derived = name == "basename" || name == "dirname";
@@ -85,13 +105,13 @@ Result<std::string> EventTemplate::Expand(const TriggerEvent& event, int attempt
     if (derived) {
       size_t slash = value->rfind('/');
       if (name == "basename") {
-        out += slash == std::string::npos ? *value : value->substr(slash + 1);
+        insert(out, slash == std::string::npos ? *value : value->substr(slash + 1));
       } else if (slash != std::string::npos) {
-        out += value->substr(0, slash);
+        insert(out, value->substr(0, slash));
       }
       continue;
     }
-    out += *value;
+    insert(out, *value);
   }
   return out;
 }

@@ -31,11 +31,16 @@ class EventTemplate {
   // The text with each placeholder replaced. A field the event lacks is an error naming it
   // (version_id, which S3 only knows in versioned buckets, is empty instead).
   Result<std::string> Expand(const TriggerEvent& event, int attempt) const;
+  // The same with each value escaped for the inside of a JSON string literal, for a JSON
+  // document ({"key": "{key}"}) whatever the key holds.
+  Result<std::string> ExpandInJson(const TriggerEvent& event, int attempt) const;
 
   bool has_placeholders() const;
   const std::string& text() const { return text_; }
 
  private:
+  Result<std::string> Expand(const TriggerEvent& event, int attempt, bool json_string) const;
+
   struct Piece {
     bool placeholder = false;
     std::string text;  // literal text, or the placeholder's name

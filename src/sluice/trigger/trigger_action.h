@@ -1,9 +1,10 @@
-// What sluice-trigger does with each event: run a local command (exec_action.h) or start an ECS
-// task (ecs_task_action.h). The runner (trigger_runner.h) owns retries, parallelism and the result
+// What sluice-trigger does with each event: run a local command (exec_action.h), start an ECS
+// task (ecs_task_action.h) or invoke a Lambda function (lambda_action.h). The runner (trigger_runner.h) owns retries, parallelism and the result
 // lines; an action only makes one attempt.
 #pragma once
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,12 +21,14 @@ struct ActionOutcome {
   std::string error;        // why it failed, one line
   bool retryable = true;    // false when another attempt cannot help (a bad template, a 4xx)
   bool stopped = false;     // ended because `stop` was set
+  // More result-line fields of this action's own (a Lambda function's response); null: none.
+  nlohmann::json fields;
 };
 
 class TriggerAction {
  public:
   virtual ~TriggerAction() = default;
-  virtual std::string_view name() const = 0;  // "exec", "ecs"
+  virtual std::string_view name() const = 0;  // "exec", "ecs", "lambda"
   // One attempt (1-based). Called from several worker threads at once. When `stop` becomes true
   // the attempt should end soon (the command is terminated; a task is left running).
   virtual ActionOutcome Run(const TriggerEvent& event, int attempt,

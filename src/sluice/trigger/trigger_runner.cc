@@ -441,6 +441,9 @@ class Runner {
     if (outcome.exit_code) result["exit_code"] = *outcome.exit_code;
     if (!outcome.task_arn.empty()) result["task_arn"] = outcome.task_arn;
     if (!outcome.stop_code.empty()) result["stop_code"] = outcome.stop_code;
+    if (outcome.fields.is_object()) {
+      for (const auto& [name, value] : outcome.fields.items()) result[name] = value;
+    }
     if (started) {
       result["started_at"] = FormatIso8601(*started);
       result["finished_at"] = FormatIso8601(deps_.now());

@@ -31,6 +31,18 @@ TEST(EventTemplateTest, ReplacesFieldsAsPlainText) {
   EXPECT_EQ(Expand("{event}", kEvent), "created");
 }
 
+// --payload: a JSON document whatever the key holds.
+TEST(EventTemplateTest, InJsonEachValueIsEscapedForAStringLiteral) {
+  TriggerEvent event = Event(R"({"key":"a \"quoted\" \\ key\n.csv","size":42,"bucket":"b"})");
+  auto t = EventTemplate::Parse(R"({"object": "s3://{bucket}/{key}", "n": {size}})");
+  ASSERT_TRUE(t.ok());
+  auto out = t->ExpandInJson(event, 1);
+  ASSERT_TRUE(out.ok());
+  auto doc = nlohmann::json::parse(*out);
+  EXPECT_EQ(doc["object"], "s3://b/a \"quoted\" \\ key\n.csv");
+  EXPECT_EQ(doc["n"], 42);
+}
+
 TEST(EventTemplateTest, LeavesOtherBracesAlone) {
   EXPECT_EQ(Expand("{print $1}", kEvent), "{print $1}");
   EXPECT_EQ(Expand("${HOME}", kEvent), "${HOME}");

@@ -21,5 +21,6 @@ inline constexpr AwsService kEcr{"ECR", "ecr", "ecr", "api.ecr"};
 inline constexpr AwsService kEcs{"ECS", "ecs", "ecs", "ecs"};
 inline constexpr AwsService kLogs{"CLOUDWATCH_LOGS", "cloudwatch_logs", "logs", "logs"};
 inline constexpr AwsService kIam{"IAM", "iam", "iam", "iam", /*global=*/true};
+inline constexpr AwsService kLambda{"LAMBDA", "lambda", "lambda", "lambda"};
 
 }  // namespace sluice
