@@ -170,6 +170,11 @@ Result<std::unique_ptr<TriggerAction>> MakeLambda(const Flags& flags) {
                            : "");
     return e;
   }
+  // Lambda's Timeout is 1 to 900 seconds; the HTTP client would give up on a silent answer
+  // after one minute, and its retry would invoke the function again.
+  if (auto timeout = config->find("Timeout"); timeout != config->end() && timeout->is_number_integer()) {
+    options.function_timeout = std::chrono::seconds(timeout->get<int64_t>());
+  }
   return MakeLambdaAction(std::move(lambda), std::move(options));
 }
 

@@ -401,9 +401,9 @@ class CurlHttpClient : public HttpClient {
 
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options_.connect_timeout.count()));
-    if (options_.idle_timeout.count() > 0) {
+    if (IdleTimeout(request).count() > 0) {
       // "Less than 1 byte per second over the idle time": nothing moved for that long.
-      long seconds = static_cast<long>((options_.idle_timeout.count() + 999) / 1000);
+      long seconds = static_cast<long>((IdleTimeout(request).count() + 999) / 1000);
       curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
       curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, seconds);
     }
@@ -463,6 +463,10 @@ class CurlHttpClient : public HttpClient {
     if (method != "GET" || has_body) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
 
+  std::chrono::milliseconds IdleTimeout(const HttpRequest& request) const {
+    return request.idle_timeout.count() > 0 ? request.idle_timeout : options_.idle_timeout;
+  }
+
   Error MakeError(CURLcode code, CURL* h, const char* error_buffer, const HttpRequest& request,
                   const Exchange& ex) const {
     if (ex.body_error) return *ex.body_error;
@@ -502,7 +506,7 @@ class CurlHttpClient : public HttpClient {
         if (detail.find("too slow") != std::string::npos) {
           return Error::Timeout(
               "request to " + peer + " (" + what + ") stalled: no data received for " +
-              std::to_string((options_.idle_timeout.count() + 999) / 1000) + " s");
+              std::to_string((IdleTimeout(request).count() + 999) / 1000) + " s");
         }
         return Error::Timeout("request to " + peer + " (" + what + ") timed out after " +
                               std::to_string(options_.total_timeout.count()) + " ms");

@@ -47,6 +47,9 @@ struct HttpRequest {
   // False for a request that must finish even after a signal (HttpClientOptions::abort_when),
   // such as the last save of a state a successor resumes from: it still ends at its timeouts.
   bool abortable = true;
+  // Replaces the client's idle timeout for this request (0: the client's), for an answer that
+  // may rightly take long to start: a Lambda function run synchronously for up to 15 minutes.
+  std::chrono::milliseconds idle_timeout{0};
 
   std::string Url() const;  // endpoint + path + ('?' + query)
   uint64_t BodySize() const { return body_source ? body_source->size() : body.size(); }

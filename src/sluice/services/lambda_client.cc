@@ -36,6 +36,7 @@ Result<InvokeResult> LambdaClient::Invoke(const InvokeRequest& request) {
   http.headers.push_back({"content-type", "application/json"});
   http.headers.push_back({"x-amz-invocation-type", request.invocation_type});
   http.body = request.payload;
+  http.idle_timeout = request.answer_within;
   auto response = client_->Call("Invoke", std::move(http));
   if (!response.ok()) return response.error();
   InvokeResult result;

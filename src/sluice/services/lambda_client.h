@@ -2,6 +2,7 @@
 // event) and reading its configuration (the check before the first event).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,6 +17,9 @@ struct InvokeRequest {
   std::string qualifier;  // a version or alias; empty: what `function` names ($LATEST)
   std::string payload;    // JSON
   std::string invocation_type = "RequestResponse";  // or "Event", "DryRun"
+  // How long the answer may take to start (0: the HTTP client's idle timeout, a minute): a
+  // synchronous invocation answers when the function returns, after up to its own Timeout.
+  std::chrono::milliseconds answer_within{0};
 };
 
 struct InvokeResult {

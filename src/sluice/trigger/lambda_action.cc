@@ -19,6 +19,9 @@ class LambdaAction : public TriggerAction {
     request.function = options_.function;
     request.qualifier = options_.qualifier;
     request.invocation_type = options_.invocation_type;
+    if (options_.invocation_type == "RequestResponse" && options_.function_timeout.count() > 0) {
+      request.answer_within = options_.function_timeout + std::chrono::minutes(1);
+    }
     if (options_.payload) {
       auto expanded = options_.payload->ExpandInJson(event, attempt);
       if (!expanded.ok()) return Failed(expanded.error().message, false);

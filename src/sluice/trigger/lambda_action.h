@@ -8,6 +8,7 @@
 // default payload, to deduplicate their own side effects.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct LambdaActionOptions {
   std::string qualifier;  // a version or alias; empty: $LATEST
   std::optional<EventTemplate> payload;  // unset: the event itself
   std::string invocation_type = "RequestResponse";
+  // The function's own Timeout: a synchronous invocation's answer is waited for this long, and
+  // a minute more (a cold start), before the connection counts as dead. 0: unknown.
+  std::chrono::seconds function_timeout{0};
   static constexpr size_t kMaxResponse = 64 * 1024;
 };
 

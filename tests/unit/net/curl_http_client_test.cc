@@ -397,6 +397,23 @@ TEST_F(CurlHttpClientTest, ServerThatHangsHitsTheIdleTimeout) {
       << response.error().message;
 }
 
+// A synchronous Lambda invocation answers when the function returns: its request waits longer
+// than the client's idle timeout, and the next request on the same handle is back to it.
+TEST_F(CurlHttpClientTest, ARequestsOwnIdleTimeoutReplacesTheClients) {
+  LoopbackHttpServer server(Script({{.status = 200, .body = "late", .delay = 2500ms},
+                                    {.action = ScriptedResponse::kHang}}));
+  auto client = Client({.idle_timeout = 1s});
+  HttpRequest slow = Request(server, "POST", "/invocations");
+  slow.idle_timeout = 5s;
+  auto response = client->Send(slow);
+  ASSERT_TRUE(response.ok()) << response.error().ToString();
+  EXPECT_EQ(response->body, "late");
+  auto hang = client->Send(Request(server, "GET", "/hang"));
+  ASSERT_FALSE(hang.ok());
+  EXPECT_NE(hang.error().message.find("no data received for 1 s"), std::string::npos)
+      << hang.error().message;
+}
+
 TEST_F(CurlHttpClientTest, AbortWhenEndsAHangingLongPoll) {
   LoopbackHttpServer server(Script({{.action = ScriptedResponse::kHang}}));
   std::atomic<bool> signalled{false};

@@ -41,6 +41,7 @@ TEST_F(LambdaClientTest, InvokeSendsThePayloadToTheFunctionsInvocations) {
   request.function = "arn:aws:lambda:eu-west-1:123456789012:function:thumbs";
   request.qualifier = "live";
   request.payload = R"({"key":"a.jpg"})";
+  request.answer_within = std::chrono::seconds(960);  // a 15-minute function, and a minute
   auto result = Client()->Invoke(request);
   ASSERT_TRUE(result.ok()) << result.error().ToString();
   EXPECT_EQ(result->status, 200);
@@ -56,6 +57,7 @@ TEST_F(LambdaClientTest, InvokeSendsThePayloadToTheFunctionsInvocations) {
   EXPECT_EQ(sent.query, "Qualifier=live");
   EXPECT_EQ(*FindHeader(sent.headers, "x-amz-invocation-type"), "RequestResponse");
   EXPECT_EQ(sent.body, R"({"key":"a.jpg"})");
+  EXPECT_EQ(sent.idle_timeout, std::chrono::seconds(960));
   EXPECT_NE(FindHeader(sent.headers, "authorization")->find("/eu-west-1/lambda/aws4_request"),
             std::string::npos);
 }
