@@ -51,8 +51,9 @@ class CountingBody : public BodySource {
 
 }  // namespace
 
-bool IsExpiredTokenAnswer(const HttpResponse& response) {
+bool IsExpiredTokenAnswer(const HttpResponse& response, std::string_view method) {
   if (response.status != 403) return false;
+  if (method == "HEAD") return true;
   std::string body = response.body.substr(0, 1000);
   std::transform(body.begin(), body.end(), body.begin(), ::tolower);
   return body.find("token has expired") != std::string::npos;
@@ -231,7 +232,8 @@ Result<HttpResponse> RegistryClient::Send(HttpRequest request, std::string_view 
       ++attempt;
       continue;
     }
-    if ((response->status == 401 || IsExpiredTokenAnswer(*response)) && !authenticated_here) {
+    if ((response->status == 401 || IsExpiredTokenAnswer(*response, request.method)) &&
+        !authenticated_here) {
       // Either the first challenge, or credentials that stopped working (an ECR token that
       // expired mid-push, which ECR answers 403, not 401): authenticate anew, once, and send
       // again.

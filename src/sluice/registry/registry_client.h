@@ -106,7 +106,9 @@ class RegistryClient : public Registry {
 };
 
 // ECR's answer to an expired token: 403 DENIED "Your authorization token has expired" (pure).
-bool IsExpiredTokenAnswer(const HttpResponse& response);
+// The answer to a HEAD has no body to say so: any 403 to a HEAD may be it (renewing once costs
+// one token call; a real denial is then reported as such).
+bool IsExpiredTokenAnswer(const HttpResponse& response, std::string_view method);
 
 // Whether a PutManifest error is a tag the repository will not move (ECR's immutable tags
 // answer TAG_INVALID "... cannot be overwritten because the repository is immutable").
