@@ -1,5 +1,7 @@
 #include "sluice/services/lambda_client.h"
 
+#include <algorithm>
+
 #include "sluice/util/uri.h"
 
 namespace sluice {
@@ -47,17 +49,187 @@ Result<InvokeResult> LambdaClient::Invoke(const InvokeRequest& request) {
   return result;
 }
 
+Result<nlohmann::json> LambdaClient::Call(std::string_view operation, std::string_view method,
+                                          const std::string& function, std::string_view rest,
+                                          const std::string& query, const nlohmann::json& body) {
+  HttpRequest http;
+  http.method = std::string(method);
+  http.path = FunctionPath(function, rest);
+  http.query = query;
+  if (!body.is_null()) {
+    http.headers.push_back({"content-type", "application/json"});
+    http.body = body.dump();
+  }
+  auto response = client_->Call(operation, std::move(http));
+  if (!response.ok()) return response.error();
+  if (response->body.empty()) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    return Error::Parse("lambda " + std::string(operation) + ": the answer is no JSON object");
+  }
+  return j;
+}
+
 Result<nlohmann::json> LambdaClient::GetFunctionConfiguration(const std::string& function,
                                                               const std::string& qualifier) {
-  HttpRequest http;
-  http.method = "GET";
-  http.path = FunctionPath(function, "/configuration");
-  if (!qualifier.empty()) http.query = "Qualifier=" + UriEncode(qualifier);
-  auto response = client_->Call("GetFunctionConfiguration", std::move(http));
-  if (!response.ok()) return response.error();
-  auto j = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return Error::Parse("lambda GetFunctionConfiguration: the answer is no JSON object");
-  return j;
+  return Call("GetFunctionConfiguration", "GET", function, "/configuration",
+              qualifier.empty() ? "" : "Qualifier=" + UriEncode(qualifier), nullptr);
+}
+
+Result<LambdaFunctionConfig> ParseLambdaFunctionConfig(const nlohmann::json& j) {
+  if (!j.is_object() || !j.value("FunctionName", nlohmann::json()).is_string()) {
+    return Error::Parse("lambda: a function configuration without a FunctionName");
+  }
+  auto text = [&](const char* name) {
+    auto it = j.find(name);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  LambdaFunctionConfig c;
+  c.name = text("FunctionName");
+  c.arn = text("FunctionArn");
+  c.version = text("Version");
+  c.state = text("State");
+  c.last_update_status = text("LastUpdateStatus");
+  c.last_update_status_reason = text("LastUpdateStatusReason");
+  c.last_update_status_reason_code = text("LastUpdateStatusReasonCode");
+  c.code_sha256 = text("CodeSha256");
+  c.revision_id = text("RevisionId");
+  c.package_type = text("PackageType");
+  if (auto t = j.find("Timeout"); t != j.end() && t->is_number_integer()) c.timeout_seconds = *t;
+  if (auto env = j.find("Environment"); env != j.end() && env->is_object()) {
+    if (auto vars = env->find("Variables"); vars != env->end() && vars->is_object()) {
+      for (const auto& [name, value] : vars->items()) {
+        if (value.is_string()) c.environment.emplace_back(name, value.get<std::string>());
+      }
+    }
+  }
+  std::sort(c.environment.begin(), c.environment.end());
+  return c;
+}
+
+namespace {
+
+Result<LambdaFunctionConfig> AsConfig(Result<nlohmann::json> j) {
+  if (!j.ok()) return j.error();
+  return ParseLambdaFunctionConfig(*j);
+}
+
+Result<LambdaAlias> ParseAlias(const nlohmann::json& j) {
+  if (!j.is_object() || !j.value("Name", nlohmann::json()).is_string()) {
+    return Error::Parse("lambda: an alias without a Name");
+  }
+  return LambdaAlias{j.value("Name", ""), j.value("AliasArn", ""), j.value("FunctionVersion", ""),
+                     j.value("RevisionId", "")};
+}
+
+// A listing's next page, "" after the last.
+std::string NextMarker(const nlohmann::json& page) {
+  auto it = page.find("NextMarker");
+  return it != page.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+Result<LambdaAlias> AsAlias(Result<nlohmann::json> j) {
+  if (!j.ok()) return j.error();
+  return ParseAlias(*j);
+}
+
+}  // namespace
+
+Result<LambdaFunctionConfig> LambdaClient::UpdateFunctionImage(const std::string& function,
+                                                               const std::string& image_uri,
+                                                               const std::string& revision_id) {
+  nlohmann::json body = {{"ImageUri", image_uri}};
+  if (!revision_id.empty()) body["RevisionId"] = revision_id;
+  return AsConfig(Call("UpdateFunctionCode", "PUT", function, "/code", "", body));
+}
+
+Result<LambdaFunctionConfig> LambdaClient::UpdateFunctionEnvironment(
+    const std::string& function, const std::vector<std::pair<std::string, std::string>>& env,
+    const std::string& revision_id) {
+  nlohmann::json variables = nlohmann::json::object();
+  for (const auto& [name, value] : env) variables[name] = value;
+  nlohmann::json body = {{"Environment", {{"Variables", variables}}}};
+  if (!revision_id.empty()) body["RevisionId"] = revision_id;
+  return AsConfig(Call("UpdateFunctionConfiguration", "PUT", function, "/configuration", "", body));
+}
+
+Result<LambdaFunctionConfig> LambdaClient::PublishVersion(const std::string& function,
+                                                          const std::string& code_sha256,
+                                                          const std::string& description) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!code_sha256.empty()) body["CodeSha256"] = code_sha256;
+  if (!description.empty()) body["Description"] = description;
+  return AsConfig(Call("PublishVersion", "POST", function, "/versions", "", body));
+}
+
+Result<std::optional<LambdaAlias>> LambdaClient::GetAlias(const std::string& function,
+                                                          const std::string& alias) {
+  auto j = Call("GetAlias", "GET", function, "/aliases/" + UriEncode(alias), "", nullptr);
+  if (!j.ok()) {
+    if (j.error().code == "ResourceNotFoundException") return std::optional<LambdaAlias>();
+    return j.error();
+  }
+  auto parsed = ParseAlias(*j);
+  if (!parsed.ok()) return parsed.error();
+  return std::optional<LambdaAlias>(std::move(parsed).value());
+}
+
+Result<LambdaAlias> LambdaClient::CreateAlias(const std::string& function, const std::string& alias,
+                                              const std::string& version) {
+  return AsAlias(Call("CreateAlias", "POST", function, "/aliases", "",
+                      {{"Name", alias}, {"FunctionVersion", version}}));
+}
+
+Result<LambdaAlias> LambdaClient::UpdateAlias(const std::string& function, const std::string& alias,
+                                              const std::string& version,
+                                              const std::string& revision_id) {
+  nlohmann::json body = {{"FunctionVersion", version}};
+  if (!revision_id.empty()) body["RevisionId"] = revision_id;
+  return AsAlias(Call("UpdateAlias", "PUT", function, "/aliases/" + UriEncode(alias), "", body));
+}
+
+Result<std::vector<LambdaFunctionConfig>> LambdaClient::ListVersions(const std::string& function) {
+  std::vector<LambdaFunctionConfig> versions;
+  std::string marker;
+  do {
+    auto page = Call("ListVersionsByFunction", "GET", function, "/versions",
+                     marker.empty() ? "" : "Marker=" + UriEncode(marker), nullptr);
+    if (!page.ok()) return page.error();
+    for (const nlohmann::json& v : page->value("Versions", nlohmann::json::array())) {
+      auto parsed = ParseLambdaFunctionConfig(v);
+      if (!parsed.ok()) return parsed.error();
+      versions.push_back(std::move(parsed).value());
+    }
+    marker = NextMarker(*page);
+  } while (!marker.empty());
+  return versions;
+}
+
+Result<std::vector<LambdaAlias>> LambdaClient::ListAliases(const std::string& function) {
+  std::vector<LambdaAlias> aliases;
+  std::string marker;
+  do {
+    auto page = Call("ListAliases", "GET", function, "/aliases",
+                     marker.empty() ? "" : "Marker=" + UriEncode(marker), nullptr);
+    if (!page.ok()) return page.error();
+    for (const nlohmann::json& a : page->value("Aliases", nlohmann::json::array())) {
+      auto parsed = ParseAlias(a);
+      if (!parsed.ok()) return parsed.error();
+      aliases.push_back(std::move(parsed).value());
+    }
+    marker = NextMarker(*page);
+  } while (!marker.empty());
+  return aliases;
+}
+
+Status LambdaClient::DeleteVersion(const std::string& function, const std::string& version) {
+  if (version.empty() || version == "$LATEST") {
+    return Error::InvalidArgument("refusing to delete " + function +
+                                  "'s $LATEST: that deletes the function");
+  }
+  auto j = Call("DeleteFunction", "DELETE", function, "", "Qualifier=" + UriEncode(version), nullptr);
+  if (!j.ok()) return j.error();
+  return Status::Ok();
 }
 
 }  // namespace sluice

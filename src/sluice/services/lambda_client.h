@@ -1,11 +1,16 @@
 // Lambda over REST-JSON: invoking a function (what sluice-trigger --lambda-function does per
-// event) and reading its configuration (the check before the first event).
+// event), reading its configuration (the check before the first event), and what a deploy of a
+// container-image function needs: new code, new environment, versions and aliases.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "sluice/aws/service_client.h"
 #include "sluice/util/result.h"
@@ -31,6 +36,31 @@ struct InvokeResult {
   std::string payload;           // the function's response
 };
 
+// What GetFunctionConfiguration (and the update calls) answer, the fields a deploy reads.
+struct LambdaFunctionConfig {
+  std::string name;
+  std::string arn;
+  std::string version;  // "$LATEST" or a number
+  std::string state;    // Pending, Active, Inactive, Failed
+  std::string last_update_status;  // InProgress, Successful, Failed
+  std::string last_update_status_reason;
+  std::string last_update_status_reason_code;
+  std::string code_sha256;
+  std::string revision_id;
+  std::string package_type;  // Zip, Image
+  std::vector<std::pair<std::string, std::string>> environment;  // sorted by name
+  int timeout_seconds = 0;
+};
+// Parses one (pure): an Error::Parse when it is not an object with a FunctionName.
+Result<LambdaFunctionConfig> ParseLambdaFunctionConfig(const nlohmann::json& j);
+
+struct LambdaAlias {
+  std::string name;
+  std::string arn;
+  std::string function_version;
+  std::string revision_id;
+};
+
 // Splits "name:qualifier" (not an ARN's colons): {name, qualifier} (pure).
 std::pair<std::string, std::string> SplitFunctionQualifier(const std::string& function);
 
@@ -46,8 +76,36 @@ class LambdaClient {
   Result<nlohmann::json> GetFunctionConfiguration(const std::string& function,
                                                   const std::string& qualifier);
 
+  // The deploy's calls. `revision_id`, when given, makes the call fail (412
+  // PreconditionFailedException) if the function changed since it was read.
+  Result<LambdaFunctionConfig> UpdateFunctionImage(const std::string& function,
+                                                   const std::string& image_uri,
+                                                   const std::string& revision_id = "");
+  Result<LambdaFunctionConfig> UpdateFunctionEnvironment(
+      const std::string& function, const std::vector<std::pair<std::string, std::string>>& env,
+      const std::string& revision_id = "");
+  // Publishes $LATEST as a version, only if its code is still `code_sha256` (when given).
+  Result<LambdaFunctionConfig> PublishVersion(const std::string& function,
+                                              const std::string& code_sha256,
+                                              const std::string& description = "");
+  // nullopt when the alias does not exist.
+  Result<std::optional<LambdaAlias>> GetAlias(const std::string& function, const std::string& alias);
+  Result<LambdaAlias> CreateAlias(const std::string& function, const std::string& alias,
+                                  const std::string& version);
+  Result<LambdaAlias> UpdateAlias(const std::string& function, const std::string& alias,
+                                  const std::string& version, const std::string& revision_id = "");
+  // Every version ($LATEST included) and every alias, following NextMarker.
+  Result<std::vector<LambdaFunctionConfig>> ListVersions(const std::string& function);
+  Result<std::vector<LambdaAlias>> ListAliases(const std::string& function);
+  Status DeleteVersion(const std::string& function, const std::string& version);
+
  private:
   explicit LambdaClient(std::shared_ptr<ServiceClient> client) : client_(std::move(client)) {}
+  // One REST-JSON call: `path` under the function (encoded here), a query, a JSON body unless
+  // null; the answer's JSON (an empty object for a bodyless one).
+  Result<nlohmann::json> Call(std::string_view operation, std::string_view method,
+                              const std::string& function, std::string_view rest,
+                              const std::string& query, const nlohmann::json& body);
   std::shared_ptr<ServiceClient> client_;
 };
 

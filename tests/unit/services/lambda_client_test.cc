@@ -77,6 +77,59 @@ TEST_F(LambdaClientTest, AFunctionErrorIsAResultAndAFailedCallIsAnError) {
   EXPECT_EQ(missing.error().message, "Function not found: thumbs");
 }
 
+TEST_F(LambdaClientTest, TheDeployCallsSendWhatBotocoreSends) {
+  auto client = Client();
+  http_->Enqueue(200, R"({"FunctionName":"fn","LastUpdateStatus":"InProgress","RevisionId":"r2"})");
+  auto updated = client->UpdateFunctionImage("fn", "1.dkr.ecr.eu-west-1.amazonaws.com/fn@sha256:ab", "r1");
+  ASSERT_TRUE(updated.ok()) << updated.error().ToString();
+  EXPECT_EQ(updated->last_update_status, "InProgress");
+  HttpRequest sent = http_->last_request();
+  EXPECT_EQ(sent.method, "PUT");
+  EXPECT_EQ(sent.path, "/2015-03-31/functions/fn/code");
+  EXPECT_EQ(nlohmann::json::parse(sent.body),
+            (nlohmann::json{{"ImageUri", "1.dkr.ecr.eu-west-1.amazonaws.com/fn@sha256:ab"}, {"RevisionId", "r1"}}));
+
+  http_->Enqueue(201, R"({"FunctionName":"fn","Version":"4"})");
+  auto published = client->PublishVersion("fn", "c0ffee");
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(published->version, "4");
+  EXPECT_EQ(http_->last_request().path, "/2015-03-31/functions/fn/versions");
+  EXPECT_EQ(nlohmann::json::parse(http_->last_request().body), (nlohmann::json{{"CodeSha256", "c0ffee"}}));
+
+  http_->Enqueue(200, R"({"Name":"live","FunctionVersion":"4","RevisionId":"a1"})");
+  auto alias = client->UpdateAlias("fn", "live", "4");
+  ASSERT_TRUE(alias.ok());
+  EXPECT_EQ(http_->last_request().method, "PUT");
+  EXPECT_EQ(http_->last_request().path, "/2015-03-31/functions/fn/aliases/live");
+
+  http_->Enqueue(200, R"({"Versions":[{"FunctionName":"fn","Version":"$LATEST"}],"NextMarker":"m2"})");
+  http_->Enqueue(200, R"({"Versions":[{"FunctionName":"fn","Version":"1"}]})");
+  auto versions = client->ListVersions("fn");
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->size(), 2u);
+  EXPECT_EQ(http_->last_request().query, "Marker=m2");
+
+  http_->Enqueue(204, "");
+  ASSERT_TRUE(client->DeleteVersion("fn", "1").ok());
+  EXPECT_EQ(http_->last_request().method, "DELETE");
+  EXPECT_EQ(http_->last_request().query, "Qualifier=1");
+}
+
+TEST(ParseLambdaFunctionConfigTest, ReadsWhatADeployNeedsAndRefusesNonsense) {
+  auto c = ParseLambdaFunctionConfig(nlohmann::json::parse(R"({
+      "FunctionName": "fn", "FunctionArn": "arn:aws:lambda:eu-west-1:1:function:fn", "Version": "$LATEST",
+      "State": "Active", "LastUpdateStatus": "Failed", "LastUpdateStatusReason": "image not found",
+      "LastUpdateStatusReasonCode": "ImageAccessDenied", "CodeSha256": "abc", "RevisionId": "r",
+      "PackageType": "Image", "Timeout": 900, "Environment": {"Variables": {"B": "2", "A": "1"}}})"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->last_update_status, "Failed");
+  EXPECT_EQ(c->last_update_status_reason_code, "ImageAccessDenied");
+  EXPECT_EQ(c->timeout_seconds, 900);
+  EXPECT_EQ(c->environment, (std::vector<std::pair<std::string, std::string>>{{"A", "1"}, {"B", "2"}}));
+  EXPECT_FALSE(ParseLambdaFunctionConfig(nlohmann::json::array()).ok());
+  EXPECT_FALSE(ParseLambdaFunctionConfig(nlohmann::json{{"Version", "1"}}).ok());
+}
+
 TEST(SplitFunctionQualifierTest, SplitsANameButNotAnArn) {
   EXPECT_EQ(SplitFunctionQualifier("thumbs"), (std::pair<std::string, std::string>{"thumbs", ""}));
   EXPECT_EQ(SplitFunctionQualifier("thumbs:live"),
