@@ -8,6 +8,7 @@
 #include "sluice/cli/json_lines.h"
 #include "sluice/cli/tool_main.h"
 #include "sluice/deploy/deploy.h"
+#include "sluice/deploy/lambda_deploy.h"
 #include "sluice/deploy/task_definition_edit.h"
 #include "sluice/ecs/run_task_request.h"
 #include "sluice/os/file_read.h"
@@ -37,14 +38,74 @@ struct Flags {
   bool no_wait = false;
   bool no_rollback = false;
   bool force_new_deployment = false;
+  std::string lambda_function;
+  std::string alias;
+  int keep_versions = 0;
 };
 
 int Usage(const std::string& message) { return PrintUsageError(kTool, message); }
 
+// sluice-deploy --lambda-function: the same flags where they mean the same, the ECS-only ones
+// refused.
+int RunLambda(const Flags& flags) {
+  if (!flags.cluster.empty() || !flags.service.empty() || !flags.container.empty() ||
+      !flags.task_definition_file.empty() || flags.register_only || flags.no_wait ||
+      flags.no_rollback || flags.force_new_deployment || flags.keep_revisions != 0) {
+    return Usage("--lambda-function takes --image, --env, --alias, --keep-versions, --timeout and "
+                 "--dry-run; --cluster, --service, --container, --task-definition, "
+                 "--register-only, --no-wait, --no-rollback, --force-new-deployment and "
+                 "--keep-revisions are for ECS services");
+  }
+  LambdaDeployOptions options;
+  options.function = flags.lambda_function;
+  options.image = flags.image;
+  options.alias = flags.alias;
+  options.dry_run = flags.dry_run;
+  for (const std::string& text : flags.env) {
+    auto pair = ParseNameValue("--env", text);
+    if (!pair.ok()) return Usage(pair.error().message);
+    options.env.push_back(*pair);
+  }
+  auto timeout = ParseDuration(flags.timeout);
+  if (!timeout.ok()) return Usage("--timeout: " + timeout.error().message);
+  options.timeout = *timeout;
+  if (flags.keep_versions < 0) return Usage("--keep-versions must be 0 (keep all) or more");
+  options.keep_versions = flags.keep_versions;
+  if (options.image.empty() && options.env.empty()) {
+    return Usage("nothing to deploy: give --image or --env");
+  }
+  auto context = MakeClientContext(ToClientOptions(flags.common));
+  if (!context.ok()) {
+    PrintError(kTool, context.error());
+    return kExitFailure;
+  }
+  auto lambda = LambdaClient::Make(*context);
+  if (!lambda.ok()) {
+    PrintError(kTool, lambda.error());
+    return kExitFailure;
+  }
+  InstallInterruptHandlers();
+  LambdaDeployDeps deps;
+  deps.lambda = lambda->get();
+  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+  deps.interrupted = [] { return Interrupted(); };
+  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+  deps.diff = [](const std::string& text) {
+    LogLine(text.substr(0, text.size() - (text.ends_with('\n') ? 1 : 0)));
+  };
+  deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
+  return RunLambdaDeploy(options, deps);
+}
+
 int Run(const Flags& flags) {
   SetVerbose(flags.common.verbose);
+  if (!flags.lambda_function.empty()) return RunLambda(flags);
+  if (!flags.alias.empty() || flags.keep_versions != 0) {
+    return Usage("--alias and --keep-versions are for --lambda-function");
+  }
   if (flags.cluster.empty() || flags.service.empty()) {
-    return Usage("name the service with --cluster C --service S");
+    return Usage("name the service with --cluster C --service S, or the function with "
+                 "--lambda-function NAME");
   }
   DeployOptions options;
   options.cluster = flags.cluster;
@@ -133,15 +194,25 @@ int main(int argc, char** argv) {
   Flags flags;
   CLI::App app{
       "Roll a new image or task definition out to an ECS service, wait until it is healthy, roll "
-      "back if not.\n"
+      "back if not; or (--lambda-function) a new image to a Lambda function, published as a "
+      "version that --alias moves to.\n"
       "Result: cluster, service, task_definition_arn, previous_task_definition_arn, status "
       "(completed|rolled_back|failed|registered|started|unchanged|dry_run|interrupted), "
       "deployment_id, deregistered, seconds, error. See man sluice-deploy.\n"
       "Exit: 0 done, 1 failed or rolled back, 2 usage, 130 interrupted (the deployment goes on).",
       "sluice-deploy"};
   AddCommonFlags(app, flags.common);
-  app.add_option("--cluster", flags.cluster, "the service's cluster")->required();
-  app.add_option("--service", flags.service, "the ECS service")->required();
+  app.add_option("--cluster", flags.cluster, "the service's cluster");
+  app.add_option("--service", flags.service, "the ECS service");
+  app.add_option("--lambda-function", flags.lambda_function,
+                 "deploy to this container-image Lambda function instead: new code (and "
+                 "environment), wait, publish a version, move --alias to it");
+  app.add_option("--alias", flags.alias,
+                 "with --lambda-function: the alias callers invoke, moved to the new version "
+                 "(created if missing); left where it was when the update fails");
+  app.add_option("--keep-versions", flags.keep_versions,
+                 "with --lambda-function: after success, delete versions beyond the newest N "
+                 "that no alias names");
   app.add_option("--image", flags.image, "new image for --container (e.g. from sluice-push's .image)");
   app.add_option("--container", flags.container,
                  "the container --image and --env change (default: the only one)");

@@ -175,6 +175,47 @@ std::optional<ScriptedResponse> AwsRealismProxy::LambdaQuirk(const RecordedReque
                           ScriptedResponse::kRespond};
 }
 
+void AwsRealismProxy::SlowLambdaUpdates(int reads) {
+  std::lock_guard lock(mutex_);
+  slow_update_reads_ = reads;
+}
+
+void AwsRealismProxy::FailLambdaUpdates(const std::string& reason_code, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  update_failure_code_ = reason_code;
+  update_failure_reason_ = reason;
+}
+
+void AwsRealismProxy::RewriteLambda(const RecordedRequest& request, HttpResponse& response) {
+  if (request.path.rfind("/2015-03-31/functions/", 0) != 0 || response.status / 100 != 2) return;
+  auto ends_with = [&](std::string_view tail) {
+    return request.path.size() >= tail.size() &&
+           request.path.compare(request.path.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  std::lock_guard lock(mutex_);
+  bool update = request.method == "PUT" && (ends_with("/code") || ends_with("/configuration"));
+  bool read = request.method == "GET" && ends_with("/configuration");
+  if (update) {
+    update_pending_ = true;
+    in_progress_left_ = slow_update_reads_;
+  }
+  if (!(update || read) || !update_pending_) return;
+  json answer = json::parse(response.body, nullptr, false);
+  if (!answer.is_object()) return;
+  if (update || in_progress_left_ > 0) {
+    if (read) --in_progress_left_;
+    answer["LastUpdateStatus"] = "InProgress";
+  } else if (!update_failure_code_.empty()) {
+    answer["LastUpdateStatus"] = "Failed";
+    answer["LastUpdateStatusReasonCode"] = update_failure_code_;
+    answer["LastUpdateStatusReason"] = update_failure_reason_;
+  } else {
+    answer["LastUpdateStatus"] = "Successful";
+    update_pending_ = false;
+  }
+  response.body = answer.dump();
+}
+
 int AwsRealismProxy::RegionRedirects() const {
   std::lock_guard lock(mutex_);
   return region_redirects_;
@@ -276,6 +317,7 @@ ScriptedResponse AwsRealismProxy::Handle(const RecordedRequest& request) {
     ADD_FAILURE() << "AwsRealismProxy: moto did not answer: " << response.error().ToString();
     return {502, {}, "", ScriptedResponse::kRespond};
   }
+  RewriteLambda(request, *response);
   if (operation == "DescribeTasks" && response->status == 200) {
     json answer = json::parse(response->body, nullptr, false);
     if (answer.is_object()) {

@@ -38,6 +38,11 @@
 //   - FailLambdaInvocations(n, type, message): the next n Invoke calls are answered as Lambda
 //     answers a function that threw: 200, X-Amz-Function-Error: Unhandled, and the error
 //     document {"errorType", "errorMessage"} as the payload (moto's stub never fails).
+//   - SlowLambdaUpdates(reads): after UpdateFunctionCode or UpdateFunctionConfiguration, the
+//     next `reads` GetFunctionConfiguration answers say LastUpdateStatus InProgress (moto's
+//     updates are done at once; Lambda's take seconds to minutes).
+//   - FailLambdaUpdates(code, reason): after an update, GetFunctionConfiguration says
+//     LastUpdateStatus Failed with this reason code and reason (an image Lambda cannot pull).
 // Counter: the Invoke calls that came through.
 #pragma once
 
@@ -73,6 +78,8 @@ class AwsRealismProxy {
   void ConflictOnConditionalWrites(int times);
   void FailLambdaInvocations(int times, const std::string& error_type, const std::string& message);
   int LambdaInvocations() const;
+  void SlowLambdaUpdates(int reads);
+  void FailLambdaUpdates(const std::string& reason_code, const std::string& reason);
   // PUTs of an object with If-Match or If-None-Match that came through (moto's answer or 409).
   int ConditionalWrites() const;
   // S3 requests answered with a region redirect (301 or AuthorizationHeaderMalformed).
@@ -97,6 +104,8 @@ class AwsRealismProxy {
   ScriptedResponse ConditionalWrite(const RecordedRequest& request);
   // The answer to a Lambda Invoke instead of moto's, when one is due.
   std::optional<ScriptedResponse> LambdaQuirk(const RecordedRequest& request);
+  // Rewrites moto's answer to a Lambda update or configuration read as the switches say.
+  void RewriteLambda(const RecordedRequest& request, HttpResponse& response);
   static ScriptedResponse Pass(const HttpResponse& response);
 
   std::string upstream_;
@@ -119,6 +128,9 @@ class AwsRealismProxy {
   int lambda_failures_left_ = 0;
   std::string lambda_error_type_, lambda_error_message_;
   int lambda_invocations_ = 0;
+  int slow_update_reads_ = 0, in_progress_left_ = 0;
+  std::string update_failure_code_, update_failure_reason_;
+  bool update_pending_ = false;
   int conditional_writes_ = 0;
   std::mutex conditional_write_mutex_;  // held while one conditional write is at moto
   std::vector<JsonCall> json_calls_;

@@ -135,6 +135,14 @@ Result<LambdaAlias> AsAlias(Result<nlohmann::json> j) {
 
 }  // namespace
 
+Result<std::string> LambdaClient::FunctionImage(const std::string& function) {
+  auto j = Call("GetFunction", "GET", function, "", "", nullptr);
+  if (!j.ok()) return j.error();
+  auto code = j->find("Code");
+  if (code == j->end() || !code->is_object()) return std::string();
+  return code->value("ImageUri", "");
+}
+
 Result<LambdaFunctionConfig> LambdaClient::UpdateFunctionImage(const std::string& function,
                                                                const std::string& image_uri,
                                                                const std::string& revision_id) {

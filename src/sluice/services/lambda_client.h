@@ -76,6 +76,8 @@ class LambdaClient {
   Result<nlohmann::json> GetFunctionConfiguration(const std::string& function,
                                                   const std::string& qualifier);
 
+  // The image a container-image function runs (GetFunction's Code.ImageUri); "" for a zip one.
+  Result<std::string> FunctionImage(const std::string& function);
   // The deploy's calls. `revision_id`, when given, makes the call fail (412
   // PreconditionFailedException) if the function changed since it was read.
   Result<LambdaFunctionConfig> UpdateFunctionImage(const std::string& function,
