@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "sluice/cli/json_lines.h"
 #include "sluice/cli/tool_main.h"
@@ -45,6 +46,34 @@ struct Flags {
 
 int Usage(const std::string& message) { return PrintUsageError(kTool, message); }
 
+// --env and --timeout, which mean the same for a service and a function. An error message for
+// a usage error.
+std::optional<std::string> ParseEnvAndTimeout(const Flags& flags,
+                                              std::vector<std::pair<std::string, std::string>>& env,
+                                              std::chrono::milliseconds& timeout) {
+  for (const std::string& text : flags.env) {
+    auto pair = ParseNameValue("--env", text);
+    if (!pair.ok()) return pair.error().message;
+    env.push_back(*pair);
+  }
+  auto parsed = ParseDuration(flags.timeout);
+  if (!parsed.ok()) return "--timeout: " + parsed.error().message;
+  timeout = *parsed;
+  return std::nullopt;
+}
+
+// Signals, progress, the diff and the result line, the same for DeployDeps and LambdaDeployDeps.
+template <typename Deps>
+void SetToolDeps(Deps& deps) {
+  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
+  deps.interrupted = [] { return Interrupted(); };
+  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+  deps.diff = [](const std::string& text) {
+    LogLine(text.substr(0, text.size() - (text.ends_with('\n') ? 1 : 0)));
+  };
+  deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
+}
+
 // sluice-deploy --lambda-function: the same flags where they mean the same, the ECS-only ones
 // refused.
 int RunLambda(const Flags& flags) {
@@ -61,14 +90,7 @@ int RunLambda(const Flags& flags) {
   options.image = flags.image;
   options.alias = flags.alias;
   options.dry_run = flags.dry_run;
-  for (const std::string& text : flags.env) {
-    auto pair = ParseNameValue("--env", text);
-    if (!pair.ok()) return Usage(pair.error().message);
-    options.env.push_back(*pair);
-  }
-  auto timeout = ParseDuration(flags.timeout);
-  if (!timeout.ok()) return Usage("--timeout: " + timeout.error().message);
-  options.timeout = *timeout;
+  if (auto bad = ParseEnvAndTimeout(flags, options.env, options.timeout)) return Usage(*bad);
   if (flags.keep_versions < 0) return Usage("--keep-versions must be 0 (keep all) or more");
   options.keep_versions = flags.keep_versions;
   if (options.image.empty() && options.env.empty()) {
@@ -87,13 +109,7 @@ int RunLambda(const Flags& flags) {
   InstallInterruptHandlers();
   LambdaDeployDeps deps;
   deps.lambda = lambda->get();
-  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
-  deps.interrupted = [] { return Interrupted(); };
-  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
-  deps.diff = [](const std::string& text) {
-    LogLine(text.substr(0, text.size() - (text.ends_with('\n') ? 1 : 0)));
-  };
-  deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
+  SetToolDeps(deps);
   return RunLambdaDeploy(options, deps);
 }
 
@@ -112,14 +128,7 @@ int Run(const Flags& flags) {
   options.service = flags.service;
   options.image = flags.image;
   options.container = flags.container;
-  for (const std::string& text : flags.env) {
-    auto pair = ParseNameValue("--env", text);
-    if (!pair.ok()) return Usage(pair.error().message);
-    options.env.push_back(*pair);
-  }
-  auto timeout = ParseDuration(flags.timeout);
-  if (!timeout.ok()) return Usage("--timeout: " + timeout.error().message);
-  options.timeout = *timeout;
+  if (auto bad = ParseEnvAndTimeout(flags, options.env, options.timeout)) return Usage(*bad);
   if (flags.keep_revisions < 0) return Usage("--keep-revisions must be 0 (keep all) or more");
   options.keep_revisions = flags.keep_revisions;
   if (flags.dry_run && flags.register_only) return Usage("--dry-run and --register-only exclude each other");
@@ -177,11 +186,7 @@ int Run(const Flags& flags) {
   InstallInterruptHandlers();
   DeployDeps deps;
   deps.ecs = ecs->get();
-  deps.sleep = [](std::chrono::milliseconds d) { return SleepUnlessInterrupted(d); };
-  deps.interrupted = [] { return Interrupted(); };
-  deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
-  deps.diff = [](const std::string& text) { LogLine(text.substr(0, text.size() - (text.ends_with('\n') ? 1 : 0))); };
-  deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
+  SetToolDeps(deps);
   return RunDeploy(options, deps);
 }
 

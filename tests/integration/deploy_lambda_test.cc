@@ -26,20 +26,7 @@ class DeployLambdaTest : public testing::MotoSuiteTest<> {
     function_ = "api-" + std::to_string(++counter_);
     testing::LambdaMoto setup;
     ASSERT_TRUE(setup.Start(*moto_, function_ + "-zip"));  // Lambda without Docker, a role
-    auto service = ServiceClient::Make(moto_->Context(), kLambda);
-    ASSERT_TRUE(service.ok());
-    HttpRequest create;
-    create.method = "POST";
-    create.path = "/2015-03-31/functions";
-    create.headers = {{"content-type", "application/json"}};
-    create.body = json{{"FunctionName", function_},
-                       {"PackageType", "Image"},
-                       {"Role", "arn:aws:iam::" + moto_->account_id() + ":role/" + function_ + "-zip-role"},
-                       {"Code", {{"ImageUri", Image("v1")}}},
-                       {"Environment", {{"Variables", {{"MODE", "one"}}}}}}
-                      .dump();
-    auto created = (*service)->Call("CreateFunction", std::move(create));
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
+    ASSERT_TRUE(setup.CreateImageFunction(function_, Image("v1"), {{"MODE", "one"}}));
     auto client = LambdaClient::Make(moto_->Context());
     ASSERT_TRUE(client.ok());
     lambda_ = std::move(client).value();

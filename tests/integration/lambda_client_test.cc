@@ -27,21 +27,7 @@ class LambdaClientMotoTest : public testing::MotoSuiteTest<> {
     ASSERT_TRUE(client.ok());
     lambda_ = std::move(client).value();
     function_ = "image-fn-" + std::to_string(counter_);
-    auto service = ServiceClient::Make(moto_->Context(), kLambda);
-    ASSERT_TRUE(service.ok());
-    HttpRequest create;
-    create.method = "POST";
-    create.path = "/2015-03-31/functions";
-    create.headers = {{"content-type", "application/json"}};
-    create.body = json{{"FunctionName", function_},
-                       {"PackageType", "Image"},
-                       {"Role", "arn:aws:iam::" + moto_->account_id() + ":role/setup-" +
-                                    std::to_string(counter_) + "-role"},
-                       {"Code", {{"ImageUri", Image("v1")}}},
-                       {"Environment", {{"Variables", {{"MODE", "one"}}}}}}
-                      .dump();
-    auto created = (*service)->Call("CreateFunction", std::move(create));
-    ASSERT_TRUE(created.ok()) << created.error().ToString();
+    ASSERT_TRUE(setup.CreateImageFunction(function_, Image("v1"), {{"MODE", "one"}}));
   }
   std::string Image(const std::string& tag) const {
     return moto_->account_id() + ".dkr.ecr.us-east-1.amazonaws.com/fn:" + tag;

@@ -41,9 +41,8 @@ bool LambdaMoto::Start(const MotoServer& moto, const std::string& name) {
   moto_ = &moto;
   if (!PostMotoApi(moto, "/moto-api/config", {{"lambda", {{"use_docker", false}}}})) return false;
   auto iam = ServiceClient::Make(moto.Context(), kIam);
-  auto lambda = ServiceClient::Make(moto.Context(), kLambda);
-  if (!iam.ok() || !lambda.ok()) {
-    ADD_FAILURE() << "no IAM or Lambda client for moto";
+  if (!iam.ok()) {
+    ADD_FAILURE() << "no IAM client for moto";
     return false;
   }
   std::string role = name + "-role";
@@ -53,23 +52,41 @@ bool LambdaMoto::Start(const MotoServer& moto, const std::string& name) {
     ADD_FAILURE() << "CreateRole: " << created_role.error().ToString();
     return false;
   }
+  role_arn_ = "arn:aws:iam::" + moto.account_id() + ":role/" + role;
+  arn_ = Create({{"FunctionName", name},
+                 {"Runtime", "python3.11"},
+                 {"Handler", "handler.handle"},
+                 {"Code", {{"ZipFile", kEmptyZipBase64}}}});
+  return !arn_.empty();
+}
+
+bool LambdaMoto::CreateImageFunction(const std::string& name, const std::string& image,
+                                     const std::map<std::string, std::string>& env) {
+  return !Create({{"FunctionName", name},
+                  {"PackageType", "Image"},
+                  {"Code", {{"ImageUri", image}}},
+                  {"Environment", {{"Variables", env}}}})
+              .empty();
+}
+
+std::string LambdaMoto::Create(json function) {
+  auto lambda = ServiceClient::Make(moto_->Context(), kLambda);
+  if (!lambda.ok()) {
+    ADD_FAILURE() << "no Lambda client for moto";
+    return "";
+  }
+  function["Role"] = role_arn_;
   HttpRequest request;
   request.method = "POST";
   request.path = "/2015-03-31/functions";
   request.headers = {{"content-type", "application/json"}};
-  request.body = json{{"FunctionName", name},
-                      {"Runtime", "python3.11"},
-                      {"Role", "arn:aws:iam::" + moto.account_id() + ":role/" + role},
-                      {"Handler", "handler.handle"},
-                      {"Code", {{"ZipFile", kEmptyZipBase64}}}}
-                     .dump();
+  request.body = function.dump();
   auto created = (*lambda)->Call("CreateFunction", std::move(request));
   if (!created.ok()) {
     ADD_FAILURE() << "CreateFunction: " << created.error().ToString();
-    return false;
+    return "";
   }
-  arn_ = json::parse(created->body, nullptr, false).value("FunctionArn", "");
-  return !arn_.empty();
+  return json::parse(created->body, nullptr, false).value("FunctionArn", "");
 }
 
 bool LambdaMoto::QueueResponses(const std::vector<std::string>& responses) {

@@ -5,6 +5,8 @@
 // (FailLambdaInvocations), beside moto.
 #pragma once
 
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -17,12 +19,20 @@ class LambdaMoto {
   // Creates function `name` (a zip function with an execution role of its own); false (and a
   // test failure saying why) when moto refused.
   bool Start(const MotoServer& moto, const std::string& name);
+  // A container-image function `name` running `image` with `env`, on the same role: moto stores
+  // it (and cannot invoke it). False (and a test failure) when moto refused.
+  bool CreateImageFunction(const std::string& name, const std::string& image,
+                           const std::map<std::string, std::string>& env);
   // What the next invocations return, in order (moto's queue is per region, not per function).
   bool QueueResponses(const std::vector<std::string>& responses);
   const std::string& arn() const { return arn_; }
 
  private:
+  // CreateFunction with this document, less Role, which is the one Start made; its ARN.
+  std::string Create(nlohmann::json function);
+
   const MotoServer* moto_ = nullptr;
+  std::string role_arn_;
   std::string arn_;
 };
 

@@ -26,14 +26,14 @@ class EcsTaskAction : public TriggerAction {
       ContainerOverride container{options_.container, std::nullopt, {}};
       for (const auto& [name, t] : options_.env) {
         auto value = t.Expand(event, attempt);
-        if (!value.ok()) return Failed(value.error().message, false);
+        if (!value.ok()) return FailedAttempt(value.error().message, false);
         container.environment.emplace_back(name, std::move(value).value());
       }
       if (!options_.command.empty()) {
         container.command.emplace();
         for (const EventTemplate& t : options_.command) {
           auto arg = t.Expand(event, attempt);
-          if (!arg.ok()) return Failed(arg.error().message, false);
+          if (!arg.ok()) return FailedAttempt(arg.error().message, false);
           container.command->push_back(std::move(arg).value());
         }
       }
@@ -52,12 +52,12 @@ class EcsTaskAction : public TriggerAction {
     for (int link = 0;; ++link) {
       auto started = ecs_->RunTask(request);
       if (!started.ok()) {
-        return Failed(started.error().ToString(),
+        return FailedAttempt(started.error().ToString(),
                       ClassifyFailure(started.error()) != FailureClass::kNotRetryable);
       }
       if (started->tasks.empty()) {
         // Capacity and placement failures pass: worth another attempt.
-        return Failed("RunTask started no task: " + DescribeFailures(started->failures), true);
+        return FailedAttempt("RunTask started no task: " + DescribeFailures(started->failures), true);
       }
       outcome.task_arn = started->tasks.front().arn;
       // A message is delivered at most maxReceiveCount times (at most 1,000): so many links.
@@ -79,13 +79,6 @@ class EcsTaskAction : public TriggerAction {
   }
 
  private:
-  static ActionOutcome Failed(std::string error, bool retryable) {
-    ActionOutcome outcome;
-    outcome.error = std::move(error);
-    outcome.retryable = retryable;
-    return outcome;
-  }
-
   // The reason `task_arn` failed when it has already stopped with a failure (it was started
   // by an earlier call with the same clientToken); nullopt when it runs, succeeded, or cannot
   // be seen (the wait that follows deals with that).

@@ -24,9 +24,9 @@ class LambdaAction : public TriggerAction {
     }
     if (options_.payload) {
       auto expanded = options_.payload->ExpandInJson(event, attempt);
-      if (!expanded.ok()) return Failed(expanded.error().message, false);
+      if (!expanded.ok()) return FailedAttempt(expanded.error().message, false);
       if (json::parse(*expanded, nullptr, /*allow_exceptions=*/false).is_discarded()) {
-        return Failed("--payload gave no JSON document for this event: " + *expanded, false);
+        return FailedAttempt("--payload gave no JSON document for this event: " + *expanded, false);
       }
       request.payload = std::move(expanded).value();
     } else {
@@ -38,7 +38,7 @@ class LambdaAction : public TriggerAction {
       // Throttling (429) and Lambda's 5xx were retried by the client already; another attempt
       // may still help. A missing function or a denied call will not.
       const Error& e = invoked.error();
-      return Failed(e.ToString(), ClassifyFailure(e) != FailureClass::kNotRetryable);
+      return FailedAttempt(e.ToString(), ClassifyFailure(e) != FailureClass::kNotRetryable);
     }
     ActionOutcome outcome;
     outcome.fields = json::object();
@@ -58,13 +58,6 @@ class LambdaAction : public TriggerAction {
   }
 
  private:
-  static ActionOutcome Failed(std::string error, bool retryable) {
-    ActionOutcome outcome;
-    outcome.error = std::move(error);
-    outcome.retryable = retryable;
-    return outcome;
-  }
-
   // The response, when small enough to belong in a line: as JSON when it is JSON, else as text.
   static void AddResponse(const std::string& payload, json& fields) {
     fields["response_bytes"] = payload.size();

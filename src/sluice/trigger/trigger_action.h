@@ -25,6 +25,14 @@ struct ActionOutcome {
   nlohmann::json fields;
 };
 
+// An attempt that failed with `error`, worth another attempt or not.
+inline ActionOutcome FailedAttempt(std::string error, bool retryable) {
+  ActionOutcome outcome;
+  outcome.error = std::move(error);
+  outcome.retryable = retryable;
+  return outcome;
+}
+
 class TriggerAction {
  public:
   virtual ~TriggerAction() = default;
