@@ -1,4 +1,5 @@
-"""The benchmarks' counting proxy, shared by bench/run-run-once and bench/run-deploy.
+"""The benchmarks' counting proxy, shared by bench/run-run-once, bench/run-deploy and
+bench/run-deploy-lambda.
 
 Usage: python3 bench/counting_proxy.py UPSTREAM_PORT LOG_PATH PORT_PATH
 
@@ -27,6 +28,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def do_GET(self): self.forward()
     def do_POST(self): self.forward()
     def do_HEAD(self): self.forward()
+    def do_PUT(self): self.forward()
+    def do_DELETE(self): self.forward()
     def forward(self):
         t_request = time.time()
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
