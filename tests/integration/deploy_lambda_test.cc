@@ -120,8 +120,10 @@ TEST_F(DeployLambdaTest, KeepVersionsDeletesOnlyOldVersionsNoAliasNames) {
   testing::ToolRun run = Deploy({"--image", Image("d5"), "--alias", "live", "--keep-versions", "1"});
   ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
   EXPECT_EQ(run.Results().at(0)["deleted_versions"], (json{"2", "3", "4"}));
+  auto versions = lambda_->ListVersions(function_);  // kept: a loop over *f() would dangle
+  ASSERT_TRUE(versions.ok()) << versions.error().ToString();
   std::vector<std::string> left;
-  for (const auto& v : *lambda_->ListVersions(function_)) left.push_back(v.version);
+  for (const auto& v : *versions) left.push_back(v.version);
   // 1 is pinned, 5 is live and the newest.
   EXPECT_EQ(left, (std::vector<std::string>{"$LATEST", "1", "5"}));
 }
