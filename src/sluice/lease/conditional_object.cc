@@ -68,10 +68,19 @@ bool IsConditionFailure(const Error& e) {
          (e.http_status == 412 || e.http_status == 409 || IsMissingObject(e));
 }
 
-std::unique_ptr<ConditionalObject> MakeS3ConditionalObject(std::shared_ptr<S3Client> client,
-                                                           std::string bucket, std::string key) {
-  return std::make_unique<S3ConditionalObject>(std::move(client), std::move(bucket),
-                                               std::move(key));
+Result<std::unique_ptr<ConditionalObject>> OpenS3ConditionalObject(
+    const std::string& uri, const std::string& flag, std::shared_ptr<const ClientContext> context) {
+  std::string rest = uri.rfind("s3://", 0) == 0 ? uri.substr(5) : "";
+  size_t slash = rest.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size() || rest.back() == '/') {
+    return Error::InvalidArgument(flag + " " + uri + ": name one object, as s3://bucket/key");
+  }
+  auto client = S3Client::Make(std::move(context));
+  if (!client.ok()) return client.error();
+  std::shared_ptr<S3Client> shared = std::move(client).value();
+  shared->FinishCallsAfterInterrupt();
+  return std::unique_ptr<ConditionalObject>(std::make_unique<S3ConditionalObject>(
+      std::move(shared), rest.substr(0, slash), rest.substr(slash + 1)));
 }
 
 }  // namespace sluice

@@ -12,7 +12,7 @@
 
 namespace sluice {
 
-class S3Client;
+struct ClientContext;
 
 struct StoredObject {
   std::string body;
@@ -38,9 +38,10 @@ class ConditionalObject {
 // 412 PreconditionFailed, 409 ConditionalRequestConflict, or 404 NoSuchKey to an If-Match write.
 bool IsConditionFailure(const Error& e);
 
-// Over `client`, whose calls should run to their end after a signal
-// (S3Client::FinishCallsAfterInterrupt): the last write is what a successor resumes from.
-std::unique_ptr<ConditionalObject> MakeS3ConditionalObject(std::shared_ptr<S3Client> client,
-                                                           std::string bucket, std::string key);
+// The object `uri` (s3://bucket/key) names, over an S3 client of its own whose calls run to
+// their end after a signal (the last write is what a successor resumes from). An
+// Error::InvalidArgument, naming `flag`, when `uri` names no object.
+Result<std::unique_ptr<ConditionalObject>> OpenS3ConditionalObject(
+    const std::string& uri, const std::string& flag, std::shared_ptr<const ClientContext> context);
 
 }  // namespace sluice

@@ -15,13 +15,13 @@ constexpr int kClaimAttempts = 5;
 
 constexpr const char* kTakenOverCode = "StateTakenOver";
 
-Error TakenOver(std::string message) {
+}  // namespace
+
+Error TakenOverError(std::string message) {
   Error e = Error::Config(std::move(message));
   e.code = kTakenOverCode;
   return e;
 }
-
-}  // namespace
 
 bool IsTakenOver(const Error& e) { return e.code == kTakenOverCode; }
 
@@ -148,7 +148,7 @@ Status LeasedObject::Write(const BodyWriter& body, bool release) {
         return Status::Ok();
       }
       if (lease.ok() && *lease && (*lease)->owner != mine_.owner) {
-        return TakenOver("the state " + uri() + " was taken over by another " + names_.tool +
+        return TakenOverError("the state " + uri() + " was taken over by another " + names_.tool +
                              " (" + (*lease)->Describe() + ") while this one was not heard from "
                              "for longer than its lease (" + FormatDuration(mine_.duration) +
                              "): this one stops, so that no work is done twice (a longer lease "
@@ -157,7 +157,7 @@ Status LeasedObject::Write(const BodyWriter& body, bool release) {
     }
     break;
   }
-  return TakenOver("the state " + uri() + " was changed or deleted by something other than "
+  return TakenOverError("the state " + uri() + " was changed or deleted by something other than "
                    "this " + names_.tool + ": it stops, so that no work is done twice; find "
                    "what writes there, or give it a " + names_.flag + " of its own");
 }

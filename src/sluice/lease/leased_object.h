@@ -82,6 +82,8 @@ class LeasedObject {
 // Whether a Write failed because another process took the document over or something else
 // replaced it: the holder must stop.
 bool IsTakenOver(const Error& e);
+// An Error::Config saying so, for which IsTakenOver() holds.
+Error TakenOverError(std::string message);
 
 // "cannot read the state s3://b/k: <error>", with the permissions an AccessDenied needs.
 Error CannotUseLeasedObject(const std::string& uri, const std::string& what, const Error& e);

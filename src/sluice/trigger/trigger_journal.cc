@@ -10,7 +10,6 @@
 
 #include "sluice/os/file_read.h"
 #include "sluice/os/file_write.h"
-#include "sluice/services/s3_client.h"
 
 namespace sluice {
 namespace {
@@ -142,19 +141,9 @@ Result<std::unique_ptr<TriggerJournal>> TriggerJournal::OpenAt(
     const std::string& where, std::shared_ptr<const ClientContext> context,
     std::chrono::milliseconds lease, LeasedObjectDeps deps) {
   if (where.rfind("s3://", 0) != 0) return Open(where);
-  std::string rest = where.substr(5);
-  size_t slash = rest.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size() || rest.back() == '/') {
-    return Error::InvalidArgument("--journal " + where + ": name one object, as s3://bucket/key");
-  }
-  auto client = S3Client::Make(std::move(context));
-  if (!client.ok()) return client.error();
-  std::shared_ptr<S3Client> shared = std::move(client).value();
-  // The release at SIGTERM is what lets a replacement start at once: it is not cut short.
-  shared->FinishCallsAfterInterrupt();
-  return OpenLeased(MakeS3ConditionalObject(std::move(shared), rest.substr(0, slash),
-                                            rest.substr(slash + 1)),
-                    NewLeaseForThisProcess(lease), std::move(deps));
+  auto object = OpenS3ConditionalObject(where, "--journal", std::move(context));
+  if (!object.ok()) return object.error();
+  return OpenLeased(std::move(object).value(), NewLeaseForThisProcess(lease), std::move(deps));
 }
 
 std::string TriggerJournal::LeasedBody(const StateLease& lease) const {
@@ -168,9 +157,7 @@ std::string TriggerJournal::LeasedBody(const StateLease& lease) const {
 
 Status TriggerJournal::WriteLeased(bool release) {
   if (lost_) {
-    Error e = Error::Config("the journal " + path_ + " was taken over by another sluice-trigger");
-    e.code = "StateTakenOver";
-    return e;
+    return TakenOverError("the journal " + path_ + " was taken over by another sluice-trigger");
   }
   Status written = leased_->Write([this](const StateLease& lease) { return LeasedBody(lease); },
                                   release);

@@ -1,6 +1,5 @@
 #include "sluice/watch/s3_state_store.h"
 
-#include "sluice/services/s3_client.h"
 #include "sluice/watch/watch_target.h"
 
 namespace sluice {
@@ -53,14 +52,10 @@ Result<std::unique_ptr<StateStore>> MakeStateStore(const std::string& state,
     return Error::InvalidArgument("--state " + state +
                                   ": name one object, as s3://bucket/key (not a prefix)");
   }
-  auto client = S3Client::Make(std::move(context));
-  if (!client.ok()) return client.error();
-  std::shared_ptr<S3Client> shared = std::move(client).value();
-  // The save at SIGTERM is what lets a replacement resume at once: it is not cut short.
-  shared->FinishCallsAfterInterrupt();
+  auto object = OpenS3ConditionalObject(state, "--state", std::move(context));
+  if (!object.ok()) return object.error();
   return std::unique_ptr<StateStore>(new S3StateStore(
-      MakeS3ConditionalObject(std::move(shared), target->bucket, target->key),
-      NewLeaseForThisProcess(options.lease), std::move(deps)));
+      std::move(object).value(), NewLeaseForThisProcess(options.lease), std::move(deps)));
 }
 
 }  // namespace sluice
