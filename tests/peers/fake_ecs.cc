@@ -283,6 +283,8 @@ FakeEcs::Answer FakeEcs::Dispatch(const std::string& operation, const json& body
   if (operation == "RegisterTaskDefinition") return RegisterTaskDefinition(body);
   if (operation == "ListTaskDefinitions") return ListTaskDefinitions(body);
   if (operation == "DeregisterTaskDefinition") return DeregisterTaskDefinition(body);
+  if (operation == "ListServices") return ListServices(body);
+  if (operation == "ListTasks") return ListTasks(body);
   return Refuse(operation, "UnknownOperationException", "FakeEcs does not know " + operation);
 }
 
@@ -593,7 +595,8 @@ FakeEcs::Answer FakeEcs::DescribeServices(const json& body) {
   }
   json services = json::array(), failures = json::array();
   for (const json& name : body["services"]) {
-    std::string key = cluster + "/" + name.get<std::string>();
+    std::string wanted = name.get<std::string>();
+    std::string key = cluster + "/" + wanted.substr(wanted.rfind('/') + 1);  // a name or an ARN
     if (!services_.count(key)) {
       failures.push_back({{"arn", name}, {"reason", "MISSING"}});
       continue;
@@ -715,6 +718,37 @@ FakeEcs::Answer FakeEcs::RegisterTaskDefinition(const json& body) {
   }
   std::string arn = RegisterLocked(body);
   return {200, {{"taskDefinition", definitions_[arn]}, {"tags", body.value("tags", json::array())}}};
+}
+
+// One page of everything (the fake's clusters are small).
+FakeEcs::Answer FakeEcs::ListServices(const json& body) {
+  std::string cluster = ClusterName(body);
+  if (!clusters_.count(cluster)) {
+    return {400, {{"__type", "ClusterNotFoundException"}, {"message", "Cluster not found."}}};
+  }
+  json arns = json::array();
+  for (const auto& [key, state] : services_) {
+    if (key.starts_with(cluster + "/") && state.description["status"] == "ACTIVE") {
+      arns.push_back(state.description["serviceArn"]);
+    }
+  }
+  return {200, {{"serviceArns", arns}}};
+}
+
+FakeEcs::Answer FakeEcs::ListTasks(const json& body) {
+  std::string cluster = ClusterName(body);
+  if (!clusters_.count(cluster)) {
+    return {400, {{"__type", "ClusterNotFoundException"}, {"message", "Cluster not found."}}};
+  }
+  std::string desired = body.value("desiredStatus", "RUNNING");
+  json arns = json::array();
+  for (const Task& task : tasks_) {
+    if (task.description.value("desiredStatus", "") == desired &&
+        task.description.value("clusterArn", "") == clusters_[cluster]["clusterArn"]) {
+      arns.push_back(task.description["taskArn"]);
+    }
+  }
+  return {200, {{"taskArns", arns}}};
 }
 
 FakeEcs::Answer FakeEcs::ListTaskDefinitions(const json& body) {

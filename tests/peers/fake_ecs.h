@@ -138,6 +138,8 @@ class FakeEcs {
   Answer RegisterTaskDefinition(const nlohmann::json& body);
   Answer ListTaskDefinitions(const nlohmann::json& body);
   Answer DeregisterTaskDefinition(const nlohmann::json& body);
+  Answer ListServices(const nlohmann::json& body);
+  Answer ListTasks(const nlohmann::json& body);
   std::string RegisterLocked(const nlohmann::json& definition);
   void AdvanceRollout(const std::string& key);
   Answer Refuse(const std::string& operation, const std::string& code, const std::string& message);

@@ -217,32 +217,17 @@ class Deploy {
     return Emit(end == WaitEnd::kInterrupted ? kExitInterrupted : kExitFailure);
   }
 
-  // --keep-revisions N: deregister ACTIVE revisions of the family beyond the newest N, never
-  // the one now in use nor the previous one (a rollback target).
+  // --keep-revisions N (and --delete-images): never the revision now in use nor the previous one
+  // (a rollback target).
   void CleanUp(const std::string& in_use) {
     result_["deregistered"] = json::array();
     if (options_.keep_revisions <= 0) return;
-    std::string family = in_use.substr(in_use.rfind('/') + 1);
+    CleanupOptions cleanup{options_.keep_revisions, options_.images, false};
+    CleanupDeps deps{deps_.ecs, deps_.lambda, deps_.ecr, deps_.log};
+    std::string family = ShortRevision(in_use);
     family = family.substr(0, family.rfind(':'));
-    auto revisions = deps_.ecs->ListActiveRevisions(family);
-    if (!revisions.ok()) {
-      deps_.log("--keep-revisions: cannot list revisions: " + revisions.error().ToString());
-      return;
-    }
-    for (size_t i = static_cast<size_t>(options_.keep_revisions); i < revisions->size(); ++i) {
-      const std::string& arn = (*revisions)[i];
-      if (arn == in_use || arn == previous_) continue;
-      Status gone = deps_.ecs->DeregisterTaskDefinition(arn);
-      if (!gone.ok()) {
-        deps_.log("--keep-revisions: cannot deregister " + arn + ": " + gone.error().ToString());
-        continue;
-      }
-      result_["deregistered"].push_back(arn);
-    }
-    if (!result_["deregistered"].empty()) {
-      deps_.log("deregistered " + std::to_string(result_["deregistered"].size()) +
-                " old revision(s) of " + family);
-    }
+    CleanupReport report = CleanUpEcsFamily(cleanup, deps, options_.cluster, family, {in_use, previous_});
+    result_.update(report.fields);
   }
 
   // A signal before the service was touched: stop there (nothing started).

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/deploy/cleanup.h"
 #include "sluice/ecs/ecs_task_wait.h"
 #include "sluice/services/ecs_client.h"
 
@@ -35,6 +36,7 @@ struct DeployOptions {
   bool force_new_deployment = false;
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   int keep_revisions = 0;  // 0: deregister nothing
+  ImageCleanupOptions images;  // --delete-images, --protect-tag, --in-use-by
   TaskWaitIntervals intervals{std::chrono::seconds(2), std::chrono::seconds(15)};
   // How long DescribeServices may go on showing the service as before UpdateService.
   std::chrono::milliseconds visibility_grace{std::chrono::seconds(60)};
@@ -42,6 +44,8 @@ struct DeployOptions {
 
 struct DeployDeps {
   EcsClient* ecs = nullptr;
+  LambdaClient* lambda = nullptr;  // for --in-use-by lambda:
+  std::function<Result<EcrClient*>(const std::string& region)> ecr;  // for --delete-images
   std::function<bool(std::chrono::milliseconds)> sleep;  // false when interrupted
   std::function<bool()> interrupted;  // asked before registering and before UpdateService
   std::function<void(const std::string&)> log;           // progress and service events

@@ -19,9 +19,6 @@ Env Merged(const Env& current, const Env& changes) {
   return Env(merged.begin(), merged.end());
 }
 
-bool IsNumber(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 class LambdaDeploy {
  public:
@@ -114,7 +111,7 @@ class LambdaDeploy {
       deps_.log(options_.alias + " -> version " + version +
                 (previous.empty() ? "" : " (was " + previous + ")"));
     }
-    if (options_.keep_versions > 0) DeleteOldVersions(version);
+    if (options_.keep_versions > 0) CleanUp(version);
     return Finish("completed", "");
   }
 
@@ -144,23 +141,11 @@ class LambdaDeploy {
     }
   }
 
-  void DeleteOldVersions(const std::string& keep) {
-    auto versions = deps_.lambda->ListVersions(options_.function);
-    auto aliases = deps_.lambda->ListAliases(options_.function);
-    if (!versions.ok() || !aliases.ok()) {
-      deps_.log("warning: cannot list versions or aliases: nothing deleted");
-      return;
-    }
-    std::vector<std::string> numbers, aliased;
-    for (const auto& v : *versions) numbers.push_back(v.version);
-    for (const auto& a : *aliases) aliased.push_back(a.function_version);
-    for (const std::string& v : VersionsToDelete(numbers, aliased, options_.keep_versions, keep)) {
-      if (Status s = deps_.lambda->DeleteVersion(options_.function, v); !s.ok()) {
-        deps_.log("warning: cannot delete version " + v + ": " + s.error().ToString());
-        continue;
-      }
-      result_["deleted_versions"].push_back(v);
-    }
+  void CleanUp(const std::string& keep) {
+    CleanupOptions cleanup{options_.keep_versions, options_.images, false};
+    CleanupDeps deps{deps_.ecs, deps_.lambda, deps_.ecr, deps_.log};
+    CleanupReport report = CleanUpLambdaVersions(cleanup, deps, options_.function, keep);
+    result_.update(report.fields);
   }
 
   int FailWith(const Error& e) {
@@ -188,26 +173,6 @@ class LambdaDeploy {
 };
 
 }  // namespace
-
-std::vector<std::string> VersionsToDelete(const std::vector<std::string>& versions,
-                                          const std::vector<std::string>& aliased, int keep_newest,
-                                          const std::string& keep) {
-  std::vector<long> numbered;
-  for (const std::string& v : versions) {
-    if (IsNumber(v)) numbered.push_back(std::stol(v));
-  }
-  std::sort(numbered.begin(), numbered.end());
-  std::set<std::string> protect(aliased.begin(), aliased.end());
-  protect.insert(keep);
-  std::vector<std::string> out;
-  size_t kept = static_cast<size_t>(std::max(0, keep_newest));
-  if (numbered.size() <= kept) return out;
-  for (size_t i = 0; i + kept < numbered.size(); ++i) {
-    std::string v = std::to_string(numbered[i]);
-    if (!protect.count(v)) out.push_back(v);
-  }
-  return out;
-}
 
 int RunLambdaDeploy(const LambdaDeployOptions& options, const LambdaDeployDeps& deps) {
   return LambdaDeploy(options, deps).Run();

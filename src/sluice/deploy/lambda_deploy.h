@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/deploy/cleanup.h"
 #include "sluice/services/lambda_client.h"
 
 namespace sluice {
@@ -27,12 +28,15 @@ struct LambdaDeployOptions {
   std::string alias;  // empty: publish a version, move no alias
   bool dry_run = false;
   int keep_versions = 0;  // 0: delete nothing
+  ImageCleanupOptions images;  // --delete-images, --protect-tag, --in-use-by
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   std::chrono::milliseconds poll{std::chrono::seconds(1)};
 };
 
 struct LambdaDeployDeps {
   LambdaClient* lambda = nullptr;
+  EcsClient* ecs = nullptr;  // for --in-use-by ecs:
+  std::function<Result<EcrClient*>(const std::string& region)> ecr;  // for --delete-images
   std::function<bool(std::chrono::milliseconds)> sleep;  // false when interrupted
   std::function<bool()> interrupted;
   std::function<void(const std::string&)> log;
@@ -45,11 +49,5 @@ struct LambdaDeployDeps {
 
 // 0 completed/unchanged/dry_run, 1 failed, 130 interrupted.
 int RunLambdaDeploy(const LambdaDeployOptions& options, const LambdaDeployDeps& deps);
-
-// The versions --keep-versions N deletes (pure): numbered ones, oldest first, beyond the newest
-// N, never one an alias names, never `keep` (the one just published).
-std::vector<std::string> VersionsToDelete(const std::vector<std::string>& versions,
-                                          const std::vector<std::string>& aliased, int keep_newest,
-                                          const std::string& keep);
 
 }  // namespace sluice

@@ -1,5 +1,8 @@
 #include "sluice/services/ecr_client.h"
 
+#include <algorithm>
+#include <set>
+
 #include "sluice/aws/json_protocol.h"
 #include "sluice/util/crypto.h"
 #include "sluice/util/time_format.h"
@@ -87,6 +90,69 @@ Result<bool> EcrClient::RepositoryExists(const std::string& registry_id,
     }
   }
   return false;
+}
+
+Result<std::vector<EcrImage>> EcrClient::DescribeImages(const std::string& registry_id,
+                                                        const std::string& repository_name) {
+  std::vector<EcrImage> images;
+  std::string token;
+  do {
+    nlohmann::json input = {{"repositoryName", repository_name}, {"maxResults", 1000}};
+    AddRegistryId(input, registry_id);
+    if (!token.empty()) input["nextToken"] = token;
+    auto output = CallJson(*client_, kEcrJson, "DescribeImages", input);
+    if (!output.ok()) return output.error();
+    for (const auto& detail : output->value("imageDetails", nlohmann::json::array())) {
+      if (!detail.is_object() || !detail.value("imageDigest", nlohmann::json()).is_string()) continue;
+      EcrImage image;
+      image.digest = detail["imageDigest"].get<std::string>();
+      for (const auto& tag : detail.value("imageTags", nlohmann::json::array())) {
+        if (tag.is_string()) image.tags.push_back(tag.get<std::string>());
+      }
+      if (auto at = detail.find("imagePushedAt"); at != detail.end() && at->is_number()) {
+        image.pushed_at = FromEpochSeconds(at->get<double>());
+      }
+      images.push_back(std::move(image));
+    }
+    token = output->value("nextToken", "");
+  } while (!token.empty());
+  return images;
+}
+
+Result<EcrDeletion> EcrClient::BatchDeleteImage(const std::string& registry_id,
+                                                const std::string& repository_name,
+                                                const std::vector<std::string>& digests) {
+  EcrDeletion result;
+  for (size_t begin = 0; begin < digests.size(); begin += 100) {
+    nlohmann::json ids = nlohmann::json::array();
+    for (size_t i = begin; i < std::min(digests.size(), begin + 100); ++i) {
+      ids.push_back({{"imageDigest", digests[i]}});
+    }
+    nlohmann::json input = {{"repositoryName", repository_name}, {"imageIds", ids}};
+    AddRegistryId(input, registry_id);
+    auto output = CallJson(*client_, kEcrJson, "BatchDeleteImage", input);
+    if (!output.ok()) return output.error();
+    std::set<std::string> gone;
+    for (const auto& id : output->value("imageIds", nlohmann::json::array())) {
+      if (id.is_object() && id.value("imageDigest", nlohmann::json()).is_string()) {
+        gone.insert(id["imageDigest"].get<std::string>());
+      }
+    }
+    for (const auto& failure : output->value("failures", nlohmann::json::array())) {
+      if (!failure.is_object()) continue;
+      std::string digest = failure.value("/imageId/imageDigest"_json_pointer, std::string("?"));
+      std::string code = failure.value("failureCode", "");
+      if (code == "ImageNotFound") {
+        gone.insert(digest);
+        continue;
+      }
+      result.failures.push_back(digest + ": " + code + ": " + failure.value("failureReason", ""));
+    }
+    for (size_t i = begin; i < std::min(digests.size(), begin + 100); ++i) {
+      if (gone.count(digests[i])) result.deleted.push_back(digests[i]);
+    }
+  }
+  return result;
 }
 
 }  // namespace sluice

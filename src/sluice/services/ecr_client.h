@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sluice/aws/service_client.h"
 #include "sluice/util/clock.h"
@@ -21,6 +22,20 @@ struct EcrAuthorization {
   std::string password;        // the token after the first ':' of the decoded authorizationToken
   std::string proxy_endpoint;  // "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"
   std::optional<SystemTime> expires_at;  // usually 12 hours after the call
+};
+
+// One image of a repository as DescribeImages lists it: a manifest (or index) digest and the
+// tags on it (none for an untagged one).
+struct EcrImage {
+  std::string digest;  // "sha256:..."
+  std::vector<std::string> tags;
+  std::optional<SystemTime> pushed_at;
+};
+
+// What BatchDeleteImage answers: the digests gone, and each refusal as "digest: code: reason".
+struct EcrDeletion {
+  std::vector<std::string> deleted;
+  std::vector<std::string> failures;
 };
 
 class EcrClient {
@@ -36,6 +51,15 @@ class EcrClient {
   // Whether DescribeRepositories finds it (RepositoryNotFoundException is false, not an error).
   Result<bool> RepositoryExists(const std::string& registry_id,
                                 const std::string& repository_name);
+
+  // Every image of the repository (all pages).
+  Result<std::vector<EcrImage>> DescribeImages(const std::string& registry_id,
+                                               const std::string& repository_name);
+  // Deletes images by digest (with all their tags), up to 100 per call. An image already gone
+  // (ImageNotFound) counts as deleted: a clean-up run twice is not a failure.
+  Result<EcrDeletion> BatchDeleteImage(const std::string& registry_id,
+                                       const std::string& repository_name,
+                                       const std::vector<std::string>& digests);
 
   ServiceClient& service() { return *client_; }
 

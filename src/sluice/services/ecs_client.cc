@@ -12,20 +12,29 @@ Result<std::unique_ptr<EcsClient>> EcsClient::Make(std::shared_ptr<const ClientC
   return std::unique_ptr<EcsClient>(new EcsClient(std::move(client).value()));
 }
 
-Result<std::vector<std::string>> EcsClient::ListClusters() {
+namespace {
+
+// A List* call's ARNs under `field`, following nextToken.
+Result<std::vector<std::string>> ListAll(ServiceClient& client, std::string_view operation,
+                                         nlohmann::json input, const char* field) {
   std::vector<std::string> arns;
   std::string token;
   do {
-    nlohmann::json input = nlohmann::json::object();
     if (!token.empty()) input["nextToken"] = token;
-    auto output = CallJson(*client_, kEcsJson, "ListClusters", input);
+    auto output = CallJson(client, kEcsJson, operation, input);
     if (!output.ok()) return output.error();
-    for (const auto& arn : output->value("clusterArns", nlohmann::json::array())) {
+    for (const auto& arn : output->value(field, nlohmann::json::array())) {
       if (arn.is_string()) arns.push_back(arn.get<std::string>());
     }
     token = output->value("nextToken", "");
   } while (!token.empty());
   return arns;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> EcsClient::ListClusters() {
+  return ListAll(*client_, "ListClusters", nlohmann::json::object(), "clusterArns");
 }
 
 Status EcsClient::CheckCluster(const std::string& cluster) {
@@ -152,6 +161,29 @@ Result<std::vector<std::string>> EcsClient::ListActiveRevisions(const std::strin
   std::sort(arns.begin(), arns.end(),
             [&](const std::string& a, const std::string& b) { return revision(a) > revision(b); });
   return arns;
+}
+
+Result<std::vector<std::string>> EcsClient::ListServices(const std::string& cluster) {
+  return ListAll(*client_, "ListServices", {{"cluster", cluster}, {"maxResults", 100}},
+                 "serviceArns");
+}
+
+Result<std::vector<nlohmann::json>> EcsClient::DescribeServices(
+    const std::string& cluster, const std::vector<std::string>& services) {
+  auto output = CallJson(*client_, kEcsJson, "DescribeServices",
+                         {{"cluster", cluster}, {"services", services}});
+  if (!output.ok()) return output.error();
+  std::vector<nlohmann::json> found;
+  for (const auto& s : output->value("services", nlohmann::json::array())) {
+    if (s.is_object()) found.push_back(s);
+  }
+  return found;
+}
+
+Result<std::vector<std::string>> EcsClient::ListRunningTasks(const std::string& cluster) {
+  return ListAll(*client_, "ListTasks",
+                 {{"cluster", cluster}, {"desiredStatus", "RUNNING"}, {"maxResults", 100}},
+                 "taskArns");
 }
 
 Status EcsClient::DeregisterTaskDefinition(const std::string& arn) {

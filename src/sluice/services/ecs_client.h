@@ -49,6 +49,15 @@ class EcsClient {
   Result<std::vector<std::string>> ListActiveRevisions(const std::string& family);
   Status DeregisterTaskDefinition(const std::string& arn);
 
+  // What a clean-up asks to know what runs. Every service ARN of the cluster (all pages).
+  Result<std::vector<std::string>> ListServices(const std::string& cluster);
+  // DescribeServices for up to 10; MISSING ones are left out.
+  Result<std::vector<nlohmann::json>> DescribeServices(const std::string& cluster,
+                                                       const std::vector<std::string>& services);
+  // Every task ARN of the cluster whose desired status is RUNNING (all pages): the tasks running
+  // and the ones about to.
+  Result<std::vector<std::string>> ListRunningTasks(const std::string& cluster);
+
   ServiceClient& service() { return *client_; }
 
  private:

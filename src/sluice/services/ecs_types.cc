@@ -88,6 +88,8 @@ Result<EcsTask> ParseEcsTask(const json& task) {
       if (!c.is_object()) continue;
       EcsContainer container;
       if (!ReadString(c, "name", container.name) ||
+          !ReadString(c, "image", container.image) ||
+          !ReadString(c, "imageDigest", container.image_digest) ||
           !ReadString(c, "lastStatus", container.last_status) ||
           !ReadString(c, "reason", container.reason)) {
         return Error::Parse("ECS returned a container with a malformed field");

@@ -51,6 +51,8 @@ struct EcsContainer {
   std::string last_status;
   std::optional<int> exit_code;
   std::string reason;
+  std::string image;         // as the task definition names it
+  std::string image_digest;  // what ECS resolved it to ("sha256:..."); empty until pulled
 };
 
 struct EcsTask {

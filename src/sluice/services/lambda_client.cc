@@ -118,8 +118,16 @@ Result<LambdaAlias> ParseAlias(const nlohmann::json& j) {
   if (!j.is_object() || !j.value("Name", nlohmann::json()).is_string()) {
     return Error::Parse("lambda: an alias without a Name");
   }
-  return LambdaAlias{j.value("Name", ""), j.value("AliasArn", ""), j.value("FunctionVersion", ""),
-                     j.value("RevisionId", "")};
+  LambdaAlias alias{j.value("Name", ""), j.value("AliasArn", ""), j.value("FunctionVersion", ""),
+                    j.value("RevisionId", ""), {}};
+  auto weights = j.find("RoutingConfig");
+  if (weights != j.end() && weights->is_object()) {
+    auto versions = weights->find("AdditionalVersionWeights");
+    if (versions != weights->end() && versions->is_object()) {
+      for (const auto& [version, weight] : versions->items()) alias.additional_versions.push_back(version);
+    }
+  }
+  return alias;
 }
 
 // A listing's next page, "" after the last.
@@ -135,12 +143,30 @@ Result<LambdaAlias> AsAlias(Result<nlohmann::json> j) {
 
 }  // namespace
 
-Result<std::string> LambdaClient::FunctionImage(const std::string& function) {
-  auto j = Call("GetFunction", "GET", function, "", "", nullptr);
-  if (!j.ok()) return j.error();
-  auto code = j->find("Code");
-  if (code == j->end() || !code->is_object()) return std::string();
+Result<nlohmann::json> LambdaClient::GetFunctionCode(const std::string& function,
+                                                     const std::string& qualifier) {
+  auto answer = Call("GetFunction", "GET", function, "",
+                     qualifier.empty() ? "" : "Qualifier=" + UriEncode(qualifier), nullptr);
+  if (!answer.ok()) return answer.error();
+  auto code = answer->find("Code");
+  if (code == answer->end() || !code->is_object()) return nlohmann::json::object();
+  return *code;
+}
+
+Result<std::string> LambdaClient::FunctionImage(const std::string& function,
+                                                const std::string& qualifier) {
+  auto code = GetFunctionCode(function, qualifier);
+  if (!code.ok()) return code.error();
   return code->value("ImageUri", "");
+}
+
+Result<std::string> LambdaClient::FunctionImageByDigest(const std::string& function,
+                                                        const std::string& qualifier) {
+  auto code = GetFunctionCode(function, qualifier);
+  if (!code.ok()) return code.error();
+  std::string uri = code->value("ImageUri", "");
+  if (uri.find("@sha256:") != std::string::npos) return uri;
+  return code->value("ResolvedImageUri", uri);
 }
 
 Result<LambdaFunctionConfig> LambdaClient::UpdateFunctionImage(const std::string& function,

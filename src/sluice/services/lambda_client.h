@@ -59,6 +59,8 @@ struct LambdaAlias {
   std::string arn;
   std::string function_version;
   std::string revision_id;
+  // RoutingConfig.AdditionalVersionWeights: the versions a weighted alias also sends calls to.
+  std::vector<std::string> additional_versions;
 };
 
 // Splits "name:qualifier" (not an ARN's colons): {name, qualifier} (pure).
@@ -76,8 +78,13 @@ class LambdaClient {
   Result<nlohmann::json> GetFunctionConfiguration(const std::string& function,
                                                   const std::string& qualifier);
 
-  // The image a container-image function runs (GetFunction's Code.ImageUri); "" for a zip one.
-  Result<std::string> FunctionImage(const std::string& function);
+  // The image a container-image function (or one version of it) runs: GetFunction's
+  // Code.ImageUri; "" for a zip one.
+  Result<std::string> FunctionImage(const std::string& function, const std::string& qualifier = "");
+  // The same, pinned to a digest: the ImageUri when it names one, else Code.ResolvedImageUri
+  // (the digest the tag named when the version was made, which is what it runs).
+  Result<std::string> FunctionImageByDigest(const std::string& function,
+                                            const std::string& qualifier);
   // The deploy's calls. `revision_id`, when given, makes the call fail (412
   // PreconditionFailedException) if the function changed since it was read.
   Result<LambdaFunctionConfig> UpdateFunctionImage(const std::string& function,
@@ -108,6 +115,8 @@ class LambdaClient {
   Result<nlohmann::json> Call(std::string_view operation, std::string_view method,
                               const std::string& function, std::string_view rest,
                               const std::string& query, const nlohmann::json& body);
+  // GetFunction's Code object ({} for a function without one).
+  Result<nlohmann::json> GetFunctionCode(const std::string& function, const std::string& qualifier);
   std::shared_ptr<ServiceClient> client_;
 };
 

@@ -266,6 +266,27 @@ TEST_F(DeployTest, KeepRevisionsWithNoWaitKeepsTheRollbackTarget) {
   EXPECT_EQ(fake_.TaskDefinitions("ACTIVE").size(), 2u);
 }
 
+TEST_F(DeployTest, KeepRevisionsSparesWhatTheClustersTasksAndOtherServicesRun) {
+  for (int i = 0; i < 4; ++i) fake_.AddTaskDefinition(kWeb);  // web:2 .. web:5
+  const std::string prefix = v1_.substr(0, v1_.rfind(':') + 1);
+  fake_.AddService("prod", "web-canary", prefix + "2");
+  RunTaskRequest run;
+  run.cluster = "prod";
+  run.task_definition = "web:3";
+  run.launch_type = "EC2";
+  auto started = ecs_->RunTask(run);
+  ASSERT_TRUE(started.ok() && started->tasks.size() == 1) << started.error().ToString();
+  options_.image = "repo/app:6";
+  options_.keep_revisions = 1;
+  EXPECT_EQ(Deploy(), kExitSuccess) << log_;
+  // web:6 new, web:1 previous, web:2 web-canary's, web:3 a running task's: only 4 and 5 go.
+  EXPECT_EQ(Result()["deregistered"], json::array({prefix + "5", prefix + "4"})) << Result().dump();
+  EXPECT_NE(log_.find("keeping web:3: in use by task "), std::string::npos) << log_;
+  EXPECT_NE(log_.find("keeping web:2: in use by service web-canary"), std::string::npos) << log_;
+  EXPECT_EQ(Count("ListServices"), 1u);
+  EXPECT_EQ(Count("ListTasks"), 1u);
+}
+
 TEST_F(DeployTest, AMissingServiceIsOneClearLine) {
   options_.service = "nope";
   options_.image = "x";
