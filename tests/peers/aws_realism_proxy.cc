@@ -186,7 +186,46 @@ void AwsRealismProxy::FailLambdaUpdates(const std::string& reason_code, const st
   update_failure_reason_ = reason;
 }
 
+void AwsRealismProxy::KeepVersionImages(const RecordedRequest& request, HttpResponse& response) {
+  const std::string prefix = "/2015-03-31/functions";
+  if (request.path.rfind(prefix, 0) != 0 || response.status / 100 != 2) return;
+  std::string rest = request.path.substr(prefix.size());  // "", "/NAME", "/NAME/code", ...
+  std::string name = rest.size() > 1 ? rest.substr(1, rest.find('/', 1) - 1) : "";
+  std::string tail = name.empty() ? "" : rest.substr(1 + name.size());
+  std::string qualifier;
+  if (request.query.rfind("Qualifier=", 0) == 0) qualifier = request.query.substr(10);
+  std::lock_guard lock(mutex_);
+  if (request.method == "POST" && name.empty()) {  // CreateFunction
+    json body = json::parse(request.body, nullptr, false);
+    if (body.is_object() && body.contains("/Code/ImageUri"_json_pointer)) {
+      latest_image_[body.value("FunctionName", "")] = body["Code"]["ImageUri"];
+    }
+  } else if (request.method == "PUT" && tail == "/code") {  // UpdateFunctionCode
+    json body = json::parse(request.body, nullptr, false);
+    if (body.is_object() && body.value("ImageUri", json()).is_string()) latest_image_[name] = body["ImageUri"];
+  } else if (request.method == "POST" && tail == "/versions") {  // PublishVersion
+    json answer = json::parse(response.body, nullptr, false);
+    auto latest = latest_image_.find(name);
+    if (answer.is_object() && latest != latest_image_.end()) {
+      version_images_[name + ":" + answer.value("Version", "")] = latest->second;
+    }
+  } else if (request.method == "GET" && tail.empty()) {  // GetFunction
+    json answer = json::parse(response.body, nullptr, false);
+    if (!answer.is_object() || !answer.contains("/Code/ImageUri"_json_pointer)) return;
+    if (qualifier.empty() || qualifier == "$LATEST" || qualifier == "%24LATEST") {
+      latest_image_[name] = answer["Code"]["ImageUri"];
+      return;
+    }
+    auto kept = version_images_.find(name + ":" + qualifier);
+    if (kept == version_images_.end()) return;
+    answer["Code"]["ImageUri"] = kept->second;
+    answer["Code"]["ResolvedImageUri"] = kept->second;
+    response.body = answer.dump();
+  }
+}
+
 void AwsRealismProxy::RewriteLambda(const RecordedRequest& request, HttpResponse& response) {
+  KeepVersionImages(request, response);
   if (request.path.rfind("/2015-03-31/functions/", 0) != 0 || response.status / 100 != 2) return;
   auto ends_with = [&](std::string_view tail) {
     return request.path.size() >= tail.size() &&
@@ -373,6 +412,11 @@ ScriptedResponse AwsRealismProxy::RunTask(const RecordedRequest& request, const 
   return Pass(*response);
 }
 
+void AwsRealismProxy::PullImagesAs(const std::string& image, const std::string& digest) {
+  std::lock_guard lock(mutex_);
+  pulled_as_[image] = digest;
+}
+
 void AwsRealismProxy::RewriteDescribeTasks(json& answer) {
   std::lock_guard lock(mutex_);
   json tasks = json::array();
@@ -384,6 +428,15 @@ void AwsRealismProxy::RewriteDescribeTasks(json& answer) {
       --missing->second;
       failures.push_back({{"arn", arn}, {"reason", "MISSING"}});
       continue;
+    }
+    if (task.contains("containers") && task["containers"].is_array()) {
+      for (json& container : task["containers"]) {
+        if (!container.is_object()) continue;
+        auto now = pulled_as_.find(container.value("image", ""));
+        if (now == pulled_as_.end()) continue;
+        auto kept = task_digests_.emplace(arn + "\n" + container.value("name", ""), now->second).first;
+        container["imageDigest"] = kept->second;
+      }
     }
     if (!stop_code_.empty() && task.value("lastStatus", "") == "STOPPED") {
       task["stopCode"] = stop_code_;

@@ -15,6 +15,10 @@
 //   - LoseRunTaskAnswers(n): the next n RunTask calls reach moto (the task starts) but the
 //     connection is reset before the answer: the client sees a network error, and its retry
 //     is what clientToken exists for.
+//   - PullImagesAs(image, digest): DescribeTasks gives a container running `image` the
+//     imageDigest ECS pulled for it (moto gives none). Each task keeps the digest it was first
+//     described with, so a tag moved later (PullImagesAs again) leaves running tasks on the old
+//     digest, as ECS does.
 // Counters: how many tasks moto started and how many RunTask calls arrived.
 //
 // S3 (REST-XML, path-style as a custom endpoint is addressed):
@@ -43,6 +47,12 @@
 //     updates are done at once; Lambda's take seconds to minutes).
 //   - FailLambdaUpdates(code, reason): after an update, GetFunctionConfiguration says
 //     LastUpdateStatus Failed with this reason code and reason (an image Lambda cannot pull).
+//   - Always: a published version keeps the image it was published with, as in Lambda. moto's
+//     versions share $LATEST's code (a shallow copy), so its GetFunction of an old version
+//     names the newest image. The proxy follows each function's image through what passes
+//     (CreateFunction, UpdateFunctionCode, GetFunction of $LATEST), notes it at PublishVersion,
+//     and answers a version's GetFunction with it. (moto also numbers a version len+1, reusing
+//     a deleted one's number; tests avoid publishing after a delete.)
 // Counter: the Invoke calls that came through.
 #pragma once
 
@@ -71,6 +81,7 @@ class AwsRealismProxy {
   void MissingDescribes(int times);
   void StopTasksWith(const std::string& stop_code, const std::string& stopped_reason);
   void LoseRunTaskAnswers(int times);
+  void PullImagesAs(const std::string& image, const std::string& digest);
 
   void BucketInRegion(const std::string& bucket, const std::string& region);
   void ScopeListBucketToPrefix(const std::string& bucket, const std::string& prefix);
@@ -106,6 +117,7 @@ class AwsRealismProxy {
   std::optional<ScriptedResponse> LambdaQuirk(const RecordedRequest& request);
   // Rewrites moto's answer to a Lambda update or configuration read as the switches say.
   void RewriteLambda(const RecordedRequest& request, HttpResponse& response);
+  void KeepVersionImages(const RecordedRequest& request, HttpResponse& response);
   static ScriptedResponse Pass(const HttpResponse& response);
 
   std::string upstream_;
@@ -116,6 +128,8 @@ class AwsRealismProxy {
   std::map<std::string, int> missing_left_;  // task ARN -> DescribeTasks still answered MISSING
   std::string stop_code_, stopped_reason_;
   int lose_run_task_answers_ = 0;
+  std::map<std::string, std::string> pulled_as_;       // image -> digest now
+  std::map<std::string, std::string> task_digests_;    // task ARN + "\n" + container -> digest
   int run_task_calls_ = 0;
   std::vector<std::string> tasks_started_;
   std::vector<std::string> client_tokens_;
@@ -131,6 +145,8 @@ class AwsRealismProxy {
   int slow_update_reads_ = 0, in_progress_left_ = 0;
   std::string update_failure_code_, update_failure_reason_;
   bool update_pending_ = false;
+  std::map<std::string, std::string> latest_image_;    // function -> $LATEST's image
+  std::map<std::string, std::string> version_images_;  // function + ":" + version -> image
   int conditional_writes_ = 0;
   std::mutex conditional_write_mutex_;  // held while one conditional write is at moto
   std::vector<JsonCall> json_calls_;

@@ -105,10 +105,11 @@ Result<Credentials> MotoServer::CreateUser(const std::string& name,
   return credentials;
 }
 
-std::shared_ptr<const ClientContext> MotoServer::Context(const Credentials* credentials) const {
+std::shared_ptr<const ClientContext> MotoServer::Context(const Credentials* credentials,
+                                                        const std::string& endpoint_url) const {
   ClientOptions options;
   options.region = "us-east-1";
-  options.endpoint_url = endpoint();
+  options.endpoint_url = endpoint_url.empty() ? endpoint() : endpoint_url;
   options.env = env_.get();
   options.credentials = StaticCredentials(credentials != nullptr ? *credentials : credentials_);
   RetryOptions retry;

@@ -38,8 +38,10 @@ class MotoServer {
   const std::string& account_id() const { return account_id_; }
 
   // A client context pointed at this moto with the given credentials (default: credentials()),
-  // region us-east-1, and an environment isolated from the developer's ~/.aws.
-  std::shared_ptr<const ClientContext> Context(const Credentials* credentials = nullptr) const;
+  // region us-east-1, and an environment isolated from the developer's ~/.aws; `endpoint`, when
+  // given, instead of moto's (a proxy in front of it).
+  std::shared_ptr<const ClientContext> Context(const Credentials* credentials = nullptr,
+                                              const std::string& endpoint = "") const;
   std::string LogTail() const { return process_->LogTail(); }
 
   // Creates an IAM user with this inline policy and returns its access key: with

@@ -52,23 +52,28 @@ class InUse {
     return Status::Ok();
   }
 
+  // The family's ACTIVE revisions, except the ones this clean-up removes.
   Status AddFamily(const std::string& family) {
     if (!added_families_.insert(family).second) return Status::Ok();
     auto revisions = deps_.ecs->ListActiveRevisions(family);
     if (!revisions.ok()) return revisions.error();
     for (const std::string& arn : *revisions) {
+      if (excluded_.count(arn)) continue;
       if (Status s = AddRevision(arn, "revision " + ShortRevision(arn)); !s.ok()) return s;
     }
     return Status::Ok();
   }
+  void Exclude(const std::string& arn) { excluded_.insert(arn); }
 
-  // The revisions the cluster's services deploy and its tasks run, into `revisions` (ARN ->
-  // who); with `images`, their images, the ACTIVE revisions of the services' families and the
-  // digests the tasks pulled, into `uses`.
-  Status AddCluster(const std::string& cluster, bool images,
-                    std::map<std::string, std::string>* revisions) {
-    std::map<std::string, std::string> found;
+  // What runs in a cluster: the revisions its services deploy and its tasks run (ARN -> who),
+  // the services' families, and the digests ECS pulled for the tasks.
+  struct ClusterScan {
+    std::map<std::string, std::string> revisions;
     std::set<std::string> families;
+    std::vector<ImageUse> pulled;
+  };
+  Result<ClusterScan> ScanCluster(const std::string& cluster) {
+    ClusterScan scan;
     auto services = deps_.ecs->ListServices(cluster);
     if (!services.ok()) return services.error();
     for (size_t begin = 0; begin < services->size(); begin += 10) {
@@ -84,8 +89,8 @@ class InUse {
           if (d.is_object() && d.value("taskDefinition", json()).is_string()) arns.push_back(d["taskDefinition"]);
         }
         for (const std::string& arn : arns) {
-          found.emplace(arn, "service " + name);
-          families.insert(FamilyOf(arn));
+          scan.revisions.emplace(arn, "service " + name);
+          scan.families.insert(FamilyOf(arn));
         }
       }
     }
@@ -98,23 +103,27 @@ class InUse {
       if (!described.ok()) return described.error();
       for (const EcsTask& task : described->tasks) {
         std::string user = "task " + TaskId(task.arn) + " (" + ShortRevision(task.task_definition_arn) + ")";
-        if (!task.task_definition_arn.empty()) found.emplace(task.task_definition_arn, user);
+        if (!task.task_definition_arn.empty()) scan.revisions.emplace(task.task_definition_arn, user);
         for (const EcsContainer& c : task.containers) {
-          if (images && !c.image.empty() && !c.image_digest.empty()) {
-            uses.push_back({PinnedImage(c.image, c.image_digest), user});
+          if (!c.image.empty() && !c.image_digest.empty()) {
+            scan.pulled.push_back({PinnedImage(c.image, c.image_digest), user});
           }
         }
       }
     }
-    if (images) {
-      for (const auto& [arn, user] : found) {
-        if (Status s = AddRevision(arn, user); !s.ok()) return s;
-      }
-      for (const std::string& family : families) {
-        if (Status s = AddFamily(family); !s.ok()) return s;
-      }
+    return scan;
+  }
+
+  // The images of a scanned cluster: its revisions', its services' families' (ACTIVE ones,
+  // rollback targets included) and its tasks' pulled digests.
+  Status AddCluster(const ClusterScan& scan) {
+    for (const auto& [arn, user] : scan.revisions) {
+      if (Status s = AddRevision(arn, user); !s.ok()) return s;
     }
-    if (revisions != nullptr) revisions->insert(found.begin(), found.end());
+    for (const std::string& family : scan.families) {
+      if (Status s = AddFamily(family); !s.ok()) return s;
+    }
+    uses.insert(uses.end(), scan.pulled.begin(), scan.pulled.end());
     return Status::Ok();
   }
 
@@ -144,16 +153,13 @@ class InUse {
       Status s = Status::Ok();
       if (spec.starts_with("ecs:")) {
         if (deps_.ecs == nullptr) return Error::InvalidArgument("--in-use-by " + spec + ": no ECS client");
-        s = AddCluster(spec.substr(4), true, nullptr);
+        auto scan = ScanCluster(spec.substr(4));
+        s = scan.ok() ? AddCluster(*scan) : Status(scan.error());
       } else if (spec.starts_with("lambda:")) {
         if (deps_.lambda == nullptr) return Error::InvalidArgument("--in-use-by " + spec + ": no Lambda client");
         s = AddFunction(spec.substr(7));
       }
-      if (!s.ok()) {
-        Error e = s.error();
-        e.message = "--in-use-by " + spec + ": " + e.message;
-        return e;
-      }
+      if (!s.ok()) return Error::InvalidArgument("--in-use-by " + spec + ": " + s.error().ToString());
     }
     return Status::Ok();
   }
@@ -161,7 +167,7 @@ class InUse {
  private:
   const CleanupDeps& deps_;
   std::map<std::string, std::vector<std::string>> images_;
-  std::set<std::string> added_revisions_, added_families_;
+  std::set<std::string> added_revisions_, added_families_, excluded_;
 };
 
 void SetError(CleanupReport& report, const std::string& error, const CleanupDeps& deps) {
@@ -278,27 +284,22 @@ CleanupReport CleanUpEcsFamily(const CleanupOptions& options, const CleanupDeps&
     return report;
   }
   InUse in_use(deps);
-  std::map<std::string, std::string> running;  // revision ARN -> the service or task using it
-  Status scanned = in_use.AddCluster(cluster, images, &running);
-  if (scanned.ok() && images) scanned = in_use.AddOthers(options.images.in_use_by);
+  auto scan = in_use.ScanCluster(cluster);
+  Status scanned = scan.ok() ? Status::Ok() : Status(scan.error());
   if (!scanned.ok()) {
     // Deregistering stays safe (ECS goes on running an INACTIVE revision); deleting images
     // does not.
     SetError(report, "cannot tell what runs in " + cluster + ": " + scanned.error().ToString() +
                          (images ? "; no image deleted" : ""), deps);
   }
+  const std::map<std::string, std::string> running = scan.ok() ? scan->revisions : std::map<std::string, std::string>();
   std::set<std::string> protected_arns(protect.begin(), protect.end());
   std::vector<ImageUse> removed;
-  std::vector<std::string> remaining;
   for (size_t i = 0; i < revisions->size(); ++i) {
     const std::string& arn = (*revisions)[i];
-    bool keep = i < static_cast<size_t>(options.keep) || protected_arns.count(arn);
-    if (!keep && running.count(arn)) {
-      deps.log("keeping " + ShortRevision(arn) + ": in use by " + running[arn]);
-      keep = true;
-    }
-    if (keep) {
-      remaining.push_back(arn);
+    if (i < static_cast<size_t>(options.keep) || protected_arns.count(arn)) continue;
+    if (auto user = running.find(arn); user != running.end()) {
+      deps.log("keeping " + ShortRevision(arn) + ": in use by " + user->second);
       continue;
     }
     if (images && scanned.ok()) {
@@ -315,25 +316,27 @@ CleanupReport CleanUpEcsFamily(const CleanupOptions& options, const CleanupDeps&
       Status gone = deps.ecs->DeregisterTaskDefinition(arn);
       if (!gone.ok()) {
         SetError(report, "cannot deregister " + arn + ": " + gone.error().ToString(), deps);
-        remaining.push_back(arn);
         continue;
       }
     }
     deregistered.push_back(arn);
+    in_use.Exclude(arn);
   }
   if (!deregistered.empty()) {
     deps.log(std::string(options.dry_run ? "would deregister " : "deregistered ") +
              std::to_string(deregistered.size()) + " old revision(s) of " + family);
   }
   if (!images || !scanned.ok()) return report;
-  for (const std::string& arn : remaining) {
-    if (Status s = in_use.AddRevision(arn, "revision " + ShortRevision(arn)); !s.ok()) {
-      SetError(report, "cannot read " + ShortRevision(arn) + ": " + s.error().ToString() +
-                           "; no image deleted", deps);
-      return report;
-    }
+  // What stays: the family's other ACTIVE revisions (one that failed to deregister among them),
+  // the cluster's, and --in-use-by's.
+  Status known = in_use.AddFamily(family);
+  if (known.ok()) known = in_use.AddCluster(*scan);
+  if (known.ok()) known = in_use.AddOthers(options.images.in_use_by);
+  if (!known.ok()) {
+    SetError(report, "cannot tell which images are in use: " + known.error().ToString() +
+                         "; no image deleted", deps);
+    return report;
   }
-  // A revision that failed to deregister stays, and so do its images.
   std::set<std::string> gone;
   for (const json& arn : deregistered) gone.insert("revision " + ShortRevision(arn.get<std::string>()));
   std::erase_if(removed, [&](const ImageUse& use) { return !gone.count(use.user); });
