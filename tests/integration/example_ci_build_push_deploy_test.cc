@@ -1,19 +1,27 @@
-// examples/ci-build-push-deploy: setup.sh run once as an administrator (the ECR repository and its
-// lifecycle policy, in moto), then ci.sh three times with three docker-archives, as the CI role
-// with no permission but those of its iam-policy.json, the registry traffic going to a
-// docker-registry that takes moto's ECR token. Checked: each version is in the registry under its
-// tag (read back with skopeo, digest for digest), the service runs a revision whose image is the
-// last pushed digest, old revisions are deregistered down to KEEP_REVISIONS, and the audit log
-// holds a push and a deploy line per run with who and what. A broken archive leaves a failed
-// push line, no deploy, and the service as it was.
+// examples/ci-build-push-deploy: setup.sh run once as an administrator (the ECR repository, its
+// policy and lifecycle policy, in moto), then ci.sh three times with three docker-archives, as the
+// CI role with no permission but those of its iam-policy.json, the registry traffic going to a
+// docker-registry that takes moto's ECR token (through EcrRegistryProxy, which registers each
+// pushed manifest in moto's ECR API, as ECR's one store does), the AWS traffic through
+// AwsRealismProxy (Lambda versions keep their image). Checked: each version is in the registry
+// under its tag (read back with skopeo, digest for digest), the service and the Lambda function's
+// alias run the last pushed digest, old revisions and versions go down to KEEP_REVISIONS and
+// KEEP_VERSIONS, and the image of v1 is deleted from ECR only once neither the service's kept
+// revisions nor the function's versions name it; the audit log holds a push and two deploy lines
+// per run with who and what. A broken archive leaves a failed push line, no deploy, and the
+// service as it was.
 // The ECR registry's own permissions (ecr:PutImage and the layer calls) are not checked: that
 // registry is docker-registry, not ECR. moto never completes a rollout, hence WAIT=no.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "sluice/services/ecr_client.h"
+#include "tests/peers/aws_realism_proxy.h"
+#include "tests/peers/ecr_registry_proxy.h"
 #include "tests/peers/ecs_moto.h"
+#include "tests/peers/lambda_moto.h"
 #include "tests/peers/examples.h"
 #include "tests/peers/peers.h"
 #include "tests/peers/tool_run.h"
@@ -36,7 +44,8 @@ TEST_F(CiBuildPushDeployExampleTest, PushesDeploysByDigestCleansUpAndKeepsARecor
                                                    {"REGION", "us-east-1"},
                                                    {"REPOSITORY", "team/app"},
                                                    {"CLUSTER", "example-prod"},
-                                                   {"SERVICE", "web"}};
+                                                   {"SERVICE", "web"},
+                                                   {"FUNCTION", "thumbnailer"}};
 
   auto ecr = EcrClient::Make(moto_->Context());
   ASSERT_TRUE(ecr.ok());
@@ -44,6 +53,13 @@ TEST_F(CiBuildPushDeployExampleTest, PushesDeploysByDigestCleansUpAndKeepsARecor
   ASSERT_TRUE(token.ok()) << token.error().ToString();
   auto registry = testing::RegistryServer::Start({.username = "AWS", .password = token->password});
   ASSERT_NE(registry, nullptr);
+  testing::EcrRegistryProxy ecr_registry(registry->endpoint());
+  ecr_registry.RecordPushesIn(moto_->Context());
+  // Lambda on a moto of its own: a signature-checking moto refuses every Lambda request, the AWS
+  // CLI's too (SignatureDoesNotMatch), so the policy's Lambda statement is not checked here.
+  auto lambda_moto = testing::MotoServer::Start({});
+  ASSERT_NE(lambda_moto, nullptr);
+  testing::AwsRealismProxy aws(lambda_moto->endpoint());
 
   // Once, as an administrator.
   auto admin_env = testing::ExampleEnv(dir, *moto_, moto_->credentials());
@@ -62,23 +78,30 @@ TEST_F(CiBuildPushDeployExampleTest, PushesDeploysByDigestCleansUpAndKeepsARecor
   ASSERT_NE(first, "");
   ecs.Call("CreateService", {{"cluster", "example-prod"}, {"serviceName", "web"}, {"taskDefinition", first},
                              {"desiredCount", 1}});
+  testing::LambdaMoto lambda_setup;
+  ASSERT_TRUE(lambda_setup.Start(*lambda_moto, "thumbnailer-zip"));
+  ASSERT_TRUE(lambda_setup.CreateImageFunction("thumbnailer", registry_host + "/team/app:v0", {}));
 
   // The CI role.
   Credentials ci = testing::ExamplePolicyUser(*moto_, "ci", "ci-build-push-deploy/iam-policy.json", vars);
   auto env = testing::ExampleEnv(dir, *moto_, ci);
+  env["AWS_ENDPOINT_URL_LAMBDA"] = aws.endpoint();
   env.insert({{"REGISTRY", registry_host},
               {"REPOSITORY", "team/app"},
               {"CLUSTER", "example-prod"},
               {"SERVICE", "web"},
-              {"REGISTRY_ENDPOINT", registry->endpoint()},
+              {"REGISTRY_ENDPOINT", ecr_registry.endpoint()},
               {"WAIT", "no"},
               {"KEEP_REVISIONS", "2"},
+              {"FUNCTION", "thumbnailer"},
+              {"KEEP_VERSIONS", "2"},
               {"AUDIT", dir + "/deploys.jsonl"},
               {"ACTOR", "ci-bot"},
               {"RUN_URL", "https://ci.example/runs/7"}});
   const std::string ci_sh = testing::ExamplePath("ci-build-push-deploy/ci.sh");
 
   std::vector<std::string> pushed;  // manifest digests, v1..v3
+  std::vector<json> deploys, lambda_deploys;
   for (int v = 1; v <= 3; ++v) {
     const std::string archive = dir + "/app-v" + std::to_string(v) + ".tar";
     ASSERT_TRUE(testing::WriteDockerArchiveLegacy(archive, testing::MakeTestImage(100 + v, 2, 8 << 10), "app:ci").ok());
@@ -87,9 +110,12 @@ TEST_F(CiBuildPushDeployExampleTest, PushesDeploysByDigestCleansUpAndKeepsARecor
     ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
     EXPECT_EQ(run.Stderr().find("cannot"), std::string::npos) << run.Stderr();
     auto audit = testing::Lines(ReadFile(dir + "/deploys.jsonl"));
-    ASSERT_EQ(audit.size(), 2u * v);
-    json push = json::parse(audit[audit.size() - 2]);
-    json deploy = json::parse(audit.back());
+    ASSERT_EQ(audit.size(), 3u * v);
+    json push = json::parse(audit[audit.size() - 3]);
+    json deploy = json::parse(audit[audit.size() - 2]);
+    json deploy_lambda = json::parse(audit.back());
+    deploys.push_back(deploy);
+    lambda_deploys.push_back(deploy_lambda);
     EXPECT_EQ(push["step"], "push");
     EXPECT_EQ(push["status"], "succeeded");
     EXPECT_EQ(push["version"], env["VERSION"]);
@@ -108,7 +134,33 @@ TEST_F(CiBuildPushDeployExampleTest, PushesDeploysByDigestCleansUpAndKeepsARecor
     EXPECT_EQ(running, deploy["task_definition_arn"]);
     json definition = ecs.Call("DescribeTaskDefinition", {{"taskDefinition", running}});
     EXPECT_EQ(definition["taskDefinition"]["containerDefinitions"][0]["image"], push["image"]);
+    // And what the function's alias runs: the same digest.
+    EXPECT_EQ(deploy_lambda["step"], "deploy-lambda");
+    EXPECT_EQ(deploy_lambda["status"], "completed") << deploy_lambda;
+    EXPECT_EQ(deploy_lambda["alias"], "live");
+    EXPECT_EQ(deploy_lambda["image"], push["image"]);
+    EXPECT_FALSE(deploy.contains("cleanup_error")) << deploy;
+    EXPECT_FALSE(deploy_lambda.contains("cleanup_error")) << deploy_lambda;
   }
+  // The clean-up: by run 3, web:2 (v1) is deregistered but v1 stays for the function's version 1;
+  // then the function's version 1 goes, and nothing names v1 any more: it is deleted.
+  const std::string v1 = registry_host + "/team/app@" + pushed[0];
+  EXPECT_EQ(deploys[2]["deleted_images"], json::array()) << deploys[2];
+  ASSERT_EQ(deploys[2]["kept_images"].size(), 1u) << deploys[2];
+  EXPECT_EQ(deploys[2]["kept_images"][0]["image"], v1) << deploys[2];
+  EXPECT_EQ(deploys[2]["kept_images"][0]["reason"], "in use by lambda thumbnailer:1") << deploys[2];
+  EXPECT_EQ(lambda_deploys[2]["deleted_versions"], json::array({"1"})) << lambda_deploys[2];
+  ASSERT_EQ(lambda_deploys[2]["deleted_images"].size(), 1u) << lambda_deploys[2];
+  EXPECT_EQ(lambda_deploys[2]["deleted_images"][0]["image"], v1) << lambda_deploys[2];
+  EXPECT_EQ(lambda_deploys[2]["deleted_images"][0]["tags"], json::array({"v1"})) << lambda_deploys[2];
+  auto left = (*ecr)->DescribeImages("", "team/app");
+  ASSERT_TRUE(left.ok()) << left.error().ToString();
+  std::vector<std::string> digests;
+  for (const EcrImage& image : *left) digests.push_back(image.digest);
+  std::sort(digests.begin(), digests.end());
+  std::vector<std::string> expected = {pushed[1], pushed[2]};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(digests, expected);
 
   // The registry, read by skopeo: each version under its tag, :latest the last.
   for (int v = 1; v <= 3; ++v) {
@@ -122,15 +174,16 @@ TEST_F(CiBuildPushDeployExampleTest, PushesDeploysByDigestCleansUpAndKeepsARecor
       EXPECT_EQ(testing::DigestOf(inspect.Stdout()), pushed[v - 1]) << tag;
     }
   }
-  // KEEP_REVISIONS=2: web:3 and web:4 (v2, v3) are left; web:1 and web:2 are deregistered.
+  // KEEP_REVISIONS=2: web:3 and web:4 (v2, v3) are kept; web:2 is deregistered. web:1 stays as
+  // well: moto never completes a rollout, so the service still lists its deployment of web:1, and
+  // a revision a deployment uses is never deregistered.
   json active = ecs.Call("ListTaskDefinitions", {{"familyPrefix", "web"}, {"status", "ACTIVE"}});
-  EXPECT_EQ(active["taskDefinitionArns"].size(), 2u) << active;
+  EXPECT_EQ(active["taskDefinitionArns"], json::array({first, deploys[1]["task_definition_arn"],
+                                                        deploys[2]["task_definition_arn"]}))
+      << active;
   json deregistered = json::array();
-  for (const std::string& line : testing::Lines(ReadFile(dir + "/deploys.jsonl"))) {
-    json record = json::parse(line);
-    if (record["step"] == "deploy") deregistered.insert(deregistered.end(), record["deregistered"].begin(), record["deregistered"].end());
-  }
-  EXPECT_EQ(deregistered.size(), 2u) << deregistered;
+  for (const json& deploy : deploys) deregistered.insert(deregistered.end(), deploy["deregistered"].begin(), deploy["deregistered"].end());
+  EXPECT_EQ(deregistered, json::array({deploys[0]["task_definition_arn"]})) << deregistered;
 
   // A broken archive: a failed push in the record, no deploy, the service untouched.
   json before = ecs.Call("DescribeServices", {{"cluster", "example-prod"}, {"services", {"web"}}});
@@ -140,7 +193,7 @@ TEST_F(CiBuildPushDeployExampleTest, PushesDeploysByDigestCleansUpAndKeepsARecor
   EXPECT_EQ(broken.ExitCode(), 1) << broken.Stderr();
   EXPECT_NE(broken.Stderr().find("sluice-push"), std::string::npos) << broken.Stderr();
   auto audit = testing::Lines(ReadFile(dir + "/deploys.jsonl"));
-  ASSERT_EQ(audit.size(), 7u);
+  ASSERT_EQ(audit.size(), 10u);
   json failed = json::parse(audit.back());
   EXPECT_EQ(failed["step"], "push");
   EXPECT_EQ(failed["status"], "failed");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sluice/aws/json_protocol.h"
+#include "sluice/util/crypto.h"
 #include "tests/peers/forwarding.h"
 
 namespace sluice::testing {
@@ -41,6 +43,13 @@ void EcrRegistryProxy::ImmutableTags() {
 void EcrRegistryProxy::ExpireTokenAfter(int requests) {
   std::lock_guard lock(mutex_);
   expire_after_ = requests;
+}
+
+void EcrRegistryProxy::RecordPushesIn(std::shared_ptr<const ClientContext> context) {
+  auto ecr = EcrClient::Make(std::move(context));
+  ASSERT_TRUE(ecr.ok()) << ecr.error().ToString();
+  std::lock_guard lock(mutex_);
+  ecr_ = std::move(ecr).value();
 }
 
 int EcrRegistryProxy::TagsRefused() const {
@@ -91,6 +100,26 @@ ScriptedResponse EcrRegistryProxy::Handle(const RecordedRequest& request) {
   if (!response.ok()) {
     ADD_FAILURE() << "EcrRegistryProxy: the registry did not answer: " << response.error().ToString();
     return {502, {}, "", ScriptedResponse::kRespond};
+  }
+  EcrClient* ecr = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    ecr = ecr_.get();
+  }
+  if (ecr != nullptr && request.method == "PUT" && !reference.empty() && response->status == 201) {
+    const std::string* digest = FindHeader(response->headers, "Docker-Content-Digest");
+    const std::string* type = request.Header("Content-Type");
+    nlohmann::json input = {
+        {"repositoryName", request.path.substr(4, request.path.rfind("/manifests/") - 4)},
+        {"imageManifest", request.body},
+        {"imageDigest", digest != nullptr ? *digest : "sha256:" + Sha256Hex(request.body)}};
+    if (type != nullptr) input["imageManifestMediaType"] = *type;
+    if (reference.rfind("sha256:", 0) != 0) input["imageTag"] = reference;
+    auto put = CallJson(ecr->service(), kEcrJson, "PutImage", input);
+    // The same manifest under a tag it already has: ECR's answer to a repeated push.
+    if (!put.ok() && put.error().code != "ImageAlreadyExistsException") {
+      ADD_FAILURE() << "EcrRegistryProxy: PutImage in the ECR API: " << put.error().ToString();
+    }
   }
   return PassResponse(*response);
 }

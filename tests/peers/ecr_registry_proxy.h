@@ -9,6 +9,10 @@
 //     the next request gets ECR's 403 DENIED "Your authorization token has expired", not a 401.
 //     The one after passes again (moto hands out the same token each time, so the renewed one
 //     looks like the old one).
+//   - RecordPushesIn(context): ECR's registry and its API are one store, so a pushed image is
+//     one DescribeImages lists. Each manifest PUT the registry accepted is also registered in
+//     the ECR API behind `context` (moto) with PutImage: the manifest, its media type, digest
+//     and tag. (BatchDeleteImage there is not carried back to docker-registry.)
 // Point --registry-endpoint at endpoint().
 #pragma once
 
@@ -17,6 +21,7 @@
 #include <string>
 
 #include "sluice/net/http.h"
+#include "sluice/services/ecr_client.h"
 #include "tests/support/loopback_http_server.h"
 
 namespace sluice::testing {
@@ -30,6 +35,7 @@ class EcrRegistryProxy {
 
   void ImmutableTags();
   void ExpireTokenAfter(int requests);
+  void RecordPushesIn(std::shared_ptr<const ClientContext> context);
 
   int TagsRefused() const;
   int ExpiredAnswers() const;
@@ -45,6 +51,7 @@ class EcrRegistryProxy {
   int expire_after_ = -1;  // authenticated requests left before the 403; -1: never
   int tags_refused_ = 0;
   int expired_answers_ = 0;
+  std::unique_ptr<EcrClient> ecr_;  // RecordPushesIn
 
   std::unique_ptr<LoopbackHttpServer> server_;  // last: stops before the state goes
 };
