@@ -195,8 +195,8 @@ int RunLambda(const Flags& flags) {
   SetToolDeps(deps);
   if (flags.clean_up) {
     CleanupOptions cleanup{options.keep_versions, options.images, options.dry_run};
-    return RunLambdaCleanUp(cleanup, {deps.ecs, deps.lambda, deps.ecr, deps.log}, options.function,
-                            deps.emit);
+    return RunLambdaCleanUp(cleanup, {deps.ecs, deps.lambda, deps.ecr, deps.log, deps.interrupted},
+                            options.function, deps.emit);
   }
   return RunLambdaDeploy(options, deps);
 }
@@ -237,6 +237,7 @@ int RunEcsCleanUpOnly(const Flags& flags) {
   deps.lambda = clients.lambda();
   deps.ecr = [&](const std::string& region) { return clients.Ecr(region); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+  deps.interrupted = [] { return Interrupted(); };
   return RunEcsCleanUp(cleanup, deps, flags.cluster, flags.service, flags.family,
                        [](const nlohmann::json& result) { return WriteJsonLine(result); });
 }

@@ -7,7 +7,10 @@
 // deploy, and --dry-run deletes nothing.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "sluice/aws/json_protocol.h"
@@ -258,6 +261,49 @@ TEST_F(DeployCleanupTest, ALambdaDeployDeletesTheImagesOfTheVersionsItDeletesUnl
   EXPECT_EQ(again.Results()[0]["status"], "cleaned") << again.Stdout();
   EXPECT_EQ(again.Results()[0]["deleted_versions"], json::array()) << again.Stdout();
   EXPECT_EQ(Digests(), Sorted({d1, d4}));
+}
+
+TEST_F(DeployCleanupTest, AWeightedAliasKeepsBothOfItsVersionsAndTheirImages) {
+  const std::string d1 = PutImage("w1", "w1"), d2 = PutImage("w2", "w2"), d3 = PutImage("w3", "w3");
+  testing::LambdaMoto setup;
+  const std::string function = "canary-" + std::to_string(counter_);
+  ASSERT_TRUE(setup.Start(*moto_, function + "-zip"));
+  ASSERT_TRUE(setup.CreateImageFunction(function, ByDigest(d1), {}));
+  auto lambda = LambdaClient::Make(moto_->Context(nullptr, proxy_->endpoint()));
+  ASSERT_TRUE(lambda.ok());
+  ASSERT_EQ(*(*lambda)->FunctionImage(function), ByDigest(d1));
+  for (const std::string& digest : {d1, d2, d3}) {
+    if (digest != d1) {
+      ASSERT_TRUE((*lambda)->UpdateFunctionImage(function, ByDigest(digest)).ok());
+    }
+    ASSERT_TRUE((*lambda)->PublishVersion(function, "").ok());
+  }
+  // live sends 90% of calls to version 3 and 10% to version 1 (a canary the other way round).
+  // (sluice has no call for a weighted alias: the AWS CLI makes it.)
+  std::string aws;
+  std::string path = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
+  for (size_t begin = 0; aws.empty() && begin <= path.size();) {
+    size_t end = std::min(path.find(':', begin), path.size());
+    std::string candidate = path.substr(begin, end - begin) + "/aws";
+    if (end > begin && access(candidate.c_str(), X_OK) == 0) aws = candidate;
+    begin = end + 1;
+  }
+  ASSERT_FALSE(aws.empty()) << "the AWS CLI is not on PATH: pip install awscli";
+  testing::ToolRun alias(aws, dir_,
+                         testing::AwsEnv(dir_, proxy_->endpoint(), moto_->credentials().access_key_id,
+                                         moto_->credentials().secret_access_key),
+                         {"--endpoint-url", proxy_->endpoint(), "--region", "us-east-1", "lambda",
+                          "create-alias", "--function-name",
+                          function, "--name", "live", "--function-version", "3", "--routing-config",
+                          R"({"AdditionalVersionWeights": {"1": 0.1}})"});
+  ASSERT_EQ(alias.ExitCode(), 0) << alias.Stderr();
+  testing::ToolRun run = Deploy({"--lambda-function", function, "--clean-up", "--keep-versions", "1",
+                                 "--delete-images"});
+  ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
+  json r = run.Results()[0];
+  EXPECT_EQ(r["deleted_versions"], json::array({"2"})) << r;
+  EXPECT_EQ(Field(r, "deleted_images", "image"), Strings{ByDigest(d2)}) << r;
+  EXPECT_EQ(Digests(), Sorted({d1, d3}));
 }
 
 TEST_F(DeployCleanupTest, WhenWhatRunsCannotBeReadNoImageIsDeleted) {

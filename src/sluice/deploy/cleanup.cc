@@ -6,6 +6,7 @@
 #include <set>
 
 #include "sluice/deploy/image_cleanup.h"
+#include "sluice/util/exit_codes.h"
 
 namespace sluice {
 namespace {
@@ -170,6 +171,15 @@ class InUse {
   std::set<std::string> added_revisions_, added_families_, excluded_;
 };
 
+// True (and the report says so) when a signal asked the clean-up to stop.
+bool StopHere(CleanupReport& report, const CleanupDeps& deps) {
+  if (report.interrupted || !deps.interrupted()) return report.interrupted;
+  report.interrupted = true;
+  report.fields["cleanup_error"] = "interrupted: the rest of the clean-up was not done";
+  deps.log("clean-up: interrupted; what was removed stays removed, the rest was not done");
+  return true;
+}
+
 void SetError(CleanupReport& report, const std::string& error, const CleanupDeps& deps) {
   report.ok = false;
   report.fields["cleanup_error"] = error;
@@ -210,6 +220,7 @@ void DeleteImages(const CleanupOptions& options, const CleanupDeps& deps,
   std::map<std::string, std::vector<const ImageToDelete*>> by_repository;
   for (const ImageToDelete& d : plan.deletions) by_repository[d.repository.Repository()].push_back(&d);
   for (const auto& [key, images] : by_repository) {
+    if (StopHere(report, deps)) return;
     std::vector<std::string> digests;
     for (const ImageToDelete* d : images) digests.push_back(d->digest);
     std::set<std::string> gone(digests.begin(), digests.end());
@@ -312,6 +323,7 @@ CleanupReport CleanUpEcsFamily(const CleanupOptions& options, const CleanupDeps&
         for (const std::string& image : *named) removed.push_back({image, "revision " + ShortRevision(arn)});
       }
     }
+    if (StopHere(report, deps)) return report;
     if (!options.dry_run) {
       Status gone = deps.ecs->DeregisterTaskDefinition(arn);
       if (!gone.ok()) {
@@ -381,6 +393,7 @@ CleanupReport CleanUpLambdaVersions(const CleanupOptions& options, const Cleanup
   }
   std::set<std::string> gone;
   for (const std::string& v : doomed) {
+    if (StopHere(report, deps)) return report;
     if (!options.dry_run) {
       if (Status s = deps.lambda->DeleteVersion(function, v); !s.ok()) {
         SetError(report, "cannot delete version " + v + ": " + s.error().ToString(), deps);
@@ -415,14 +428,18 @@ int EmitCleanUp(const CleanupOptions& options, CleanupReport report, json result
                 std::chrono::steady_clock::time_point started,
                 const std::function<bool(const json&)>& emit) {
   result.update(report.fields);
-  result["status"] = !report.ok ? "failed" : options.dry_run ? "dry_run" : "cleaned";
+  result["status"] = report.interrupted ? "interrupted"
+                     : !report.ok       ? "failed"
+                     : options.dry_run  ? "dry_run"
+                                        : "cleaned";
   if (result.contains("cleanup_error")) {
     result["error"] = result["cleanup_error"];
     result.erase("cleanup_error");
   }
   result["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   emit(result);
-  return report.ok ? 0 : 1;
+  if (report.interrupted) return kExitInterrupted;
+  return report.ok ? kExitSuccess : kExitFailure;
 }
 
 }  // namespace

@@ -44,6 +44,8 @@ struct CleanupDeps {
   // The ECR API of a region (an image's registry names its region), made once per region.
   std::function<Result<EcrClient*>(const std::string& region)> ecr;
   std::function<void(const std::string&)> log;
+  // Asked before each deletion: true stops the clean-up there (what is done stays done).
+  std::function<bool()> interrupted = [] { return false; };
 };
 
 // What a clean-up did, as result-line fields: "deregistered" (ECS) or "deleted_versions"
@@ -52,6 +54,7 @@ struct CleanupDeps {
 struct CleanupReport {
   nlohmann::json fields = nlohmann::json::object();
   bool ok = true;  // false: cleanup_error says what failed
+  bool interrupted = false;
 };
 
 // The family's ACTIVE revisions beyond the newest `keep`, except `protect` (the service's current
@@ -70,7 +73,8 @@ CleanupReport CleanUpLambdaVersions(const CleanupOptions& options, const Cleanup
 // sluice-trigger or sluice-run-once start), or a function. One result line:
 //   {"cluster", "service", "family" | "function", "status", "deregistered" | "deleted_versions",
 //    "deleted_images", "kept_images", "seconds", "error"}
-// status: cleaned | dry_run | failed. Exit 0, or 1 when any step failed.
+// status: cleaned | dry_run | failed | interrupted. Exit 0, 1 when any step failed, 130 when
+// interrupted.
 int RunEcsCleanUp(const CleanupOptions& options, const CleanupDeps& deps, const std::string& cluster,
                   const std::string& service, std::string family,
                   const std::function<bool(const nlohmann::json&)>& emit);

@@ -223,7 +223,8 @@ class Deploy {
     result_["deregistered"] = json::array();
     if (options_.keep_revisions <= 0) return;
     CleanupOptions cleanup{options_.keep_revisions, options_.images, false};
-    CleanupDeps deps{deps_.ecs, deps_.lambda, deps_.ecr, deps_.log};
+    CleanupDeps deps{deps_.ecs, deps_.lambda, deps_.ecr, deps_.log, deps_.interrupted};
+    if (!deps.interrupted) deps.interrupted = [] { return false; };
     std::string family = ShortRevision(in_use);
     family = family.substr(0, family.rfind(':'));
     CleanupReport report = CleanUpEcsFamily(cleanup, deps, options_.cluster, family, {in_use, previous_});

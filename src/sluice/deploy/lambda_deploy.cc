@@ -143,7 +143,8 @@ class LambdaDeploy {
 
   void CleanUp(const std::string& keep) {
     CleanupOptions cleanup{options_.keep_versions, options_.images, false};
-    CleanupDeps deps{deps_.ecs, deps_.lambda, deps_.ecr, deps_.log};
+    CleanupDeps deps{deps_.ecs, deps_.lambda, deps_.ecr, deps_.log, deps_.interrupted};
+    if (!deps.interrupted) deps.interrupted = [] { return false; };
     CleanupReport report = CleanUpLambdaVersions(cleanup, deps, options_.function, keep);
     result_.update(report.fields);
   }
