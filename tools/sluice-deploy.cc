@@ -135,6 +135,30 @@ class CleanupClients {
   std::unique_ptr<LambdaClient> lambda_;
 };
 
+// The tool's clients: the one the work is for (EcsClient or LambdaClient) and the clean-up's.
+// nullopt once the error is printed.
+template <typename Client>
+struct ToolClients {
+  std::unique_ptr<Client> main;
+  std::unique_ptr<CleanupClients> cleanup;
+};
+template <typename Client>
+std::optional<ToolClients<Client>> MakeClients(const Flags& flags, const ImageCleanupOptions& images) {
+  auto context = MakeClientContext(ToClientOptions(flags.common));
+  if (!context.ok()) {
+    PrintError(kTool, context.error());
+    return std::nullopt;
+  }
+  auto main = Client::Make(*context);
+  auto cleanup = std::make_unique<CleanupClients>(*context);
+  Status prepared = main.ok() ? cleanup->Prepare(images.in_use_by) : Status(main.error());
+  if (!prepared.ok()) {
+    PrintError(kTool, prepared.error());
+    return std::nullopt;
+  }
+  return ToolClients<Client>{std::move(main).value(), std::move(cleanup)};
+}
+
 // Signals, progress, the diff and the result line, the same for DeployDeps and LambdaDeployDeps.
 template <typename Deps>
 void SetToolDeps(Deps& deps) {
@@ -175,23 +199,13 @@ int RunLambda(const Flags& flags) {
   } else if (options.image.empty() && options.env.empty()) {
     return Usage("nothing to deploy: give --image or --env (or --clean-up --keep-versions N)");
   }
-  auto context = MakeClientContext(ToClientOptions(flags.common));
-  if (!context.ok()) {
-    PrintError(kTool, context.error());
-    return kExitFailure;
-  }
-  auto lambda = LambdaClient::Make(*context);
-  CleanupClients clients(*context);
-  Status prepared = lambda.ok() ? clients.Prepare(options.images.in_use_by) : Status(lambda.error());
-  if (!prepared.ok()) {
-    PrintError(kTool, prepared.error());
-    return kExitFailure;
-  }
+  auto clients = MakeClients<LambdaClient>(flags, options.images);
+  if (!clients) return kExitFailure;
   InstallInterruptHandlers();
   LambdaDeployDeps deps;
-  deps.lambda = lambda->get();
-  deps.ecs = clients.ecs();
-  deps.ecr = [&](const std::string& region) { return clients.Ecr(region); };
+  deps.lambda = clients->main.get();
+  deps.ecs = clients->cleanup->ecs();
+  deps.ecr = [&](const std::string& region) { return clients->cleanup->Ecr(region); };
   SetToolDeps(deps);
   if (flags.clean_up) {
     CleanupOptions cleanup{options.keep_versions, options.images, options.dry_run};
@@ -219,23 +233,13 @@ int RunEcsCleanUpOnly(const Flags& flags) {
   cleanup.keep = flags.keep_revisions;
   cleanup.dry_run = flags.dry_run;
   if (auto bad = ParseImageCleanup(flags, flags.keep_revisions, cleanup.images)) return Usage(*bad);
-  auto context = MakeClientContext(ToClientOptions(flags.common));
-  if (!context.ok()) {
-    PrintError(kTool, context.error());
-    return kExitFailure;
-  }
-  auto ecs = EcsClient::Make(*context);
-  CleanupClients clients(*context);
-  Status prepared = ecs.ok() ? clients.Prepare(cleanup.images.in_use_by) : Status(ecs.error());
-  if (!prepared.ok()) {
-    PrintError(kTool, prepared.error());
-    return kExitFailure;
-  }
+  auto clients = MakeClients<EcsClient>(flags, cleanup.images);
+  if (!clients) return kExitFailure;
   InstallInterruptHandlers();
   CleanupDeps deps;
-  deps.ecs = ecs->get();
-  deps.lambda = clients.lambda();
-  deps.ecr = [&](const std::string& region) { return clients.Ecr(region); };
+  deps.ecs = clients->main.get();
+  deps.lambda = clients->cleanup->lambda();
+  deps.ecr = [&](const std::string& region) { return clients->cleanup->Ecr(region); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
   deps.interrupted = [] { return Interrupted(); };
   return RunEcsCleanUp(cleanup, deps, flags.cluster, flags.service, flags.family,
@@ -305,23 +309,13 @@ int Run(const Flags& flags) {
                  "--force-new-deployment");
   }
 
-  auto context = MakeClientContext(ToClientOptions(flags.common));
-  if (!context.ok()) {
-    PrintError(kTool, context.error());
-    return kExitFailure;
-  }
-  auto ecs = EcsClient::Make(*context);
-  CleanupClients clients(*context);
-  Status prepared = ecs.ok() ? clients.Prepare(options.images.in_use_by) : Status(ecs.error());
-  if (!prepared.ok()) {
-    PrintError(kTool, prepared.error());
-    return kExitFailure;
-  }
+  auto clients = MakeClients<EcsClient>(flags, options.images);
+  if (!clients) return kExitFailure;
   InstallInterruptHandlers();
   DeployDeps deps;
-  deps.ecs = ecs->get();
-  deps.lambda = clients.lambda();
-  deps.ecr = [&](const std::string& region) { return clients.Ecr(region); };
+  deps.ecs = clients->main.get();
+  deps.lambda = clients->cleanup->lambda();
+  deps.ecr = [&](const std::string& region) { return clients->cleanup->Ecr(region); };
   SetToolDeps(deps);
   return RunDeploy(options, deps);
 }

@@ -53,10 +53,12 @@ class InUse {
     return Status::Ok();
   }
 
-  // The family's ACTIVE revisions, except the ones this clean-up removes.
-  Status AddFamily(const std::string& family) {
+  // The family's ACTIVE revisions, except the ones this clean-up removes; `listed`, when given,
+  // is the listing already made.
+  Status AddFamily(const std::string& family, const std::vector<std::string>* listed = nullptr) {
     if (!added_families_.insert(family).second) return Status::Ok();
-    auto revisions = deps_.ecs->ListActiveRevisions(family);
+    Result<std::vector<std::string>> revisions =
+        listed != nullptr ? Result<std::vector<std::string>>(*listed) : deps_.ecs->ListActiveRevisions(family);
     if (!revisions.ok()) return revisions.error();
     for (const std::string& arn : *revisions) {
       if (excluded_.count(arn)) continue;
@@ -341,7 +343,7 @@ CleanupReport CleanUpEcsFamily(const CleanupOptions& options, const CleanupDeps&
   if (!images || !scanned.ok()) return report;
   // What stays: the family's other ACTIVE revisions (one that failed to deregister among them),
   // the cluster's, and --in-use-by's.
-  Status known = in_use.AddFamily(family);
+  Status known = in_use.AddFamily(family, &*revisions);
   if (known.ok()) known = in_use.AddCluster(*scan);
   if (known.ok()) known = in_use.AddOthers(options.images.in_use_by);
   if (!known.ok()) {
