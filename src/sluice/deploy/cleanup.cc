@@ -198,7 +198,7 @@ void DeleteImages(const CleanupOptions& options, const CleanupDeps& deps,
   input.protect_tags = options.images.protect_tags;
   std::map<std::string, EcrImageUri> repositories;
   for (const ImageUse& use : removed) {
-    if (auto uri = ParseEcrImageUri(use.uri)) repositories.emplace(uri->Repository(), *uri);
+    if (auto uri = ParseEcrImageUri(use.uri)) repositories.emplace(uri->Key(), *uri);
   }
   for (const auto& [key, uri] : repositories) {
     auto ecr = deps.ecr(uri.region);
@@ -220,7 +220,7 @@ void DeleteImages(const CleanupOptions& options, const CleanupDeps& deps,
   }
   // One BatchDeleteImage per repository.
   std::map<std::string, std::vector<const ImageToDelete*>> by_repository;
-  for (const ImageToDelete& d : plan.deletions) by_repository[d.repository.Repository()].push_back(&d);
+  for (const ImageToDelete& d : plan.deletions) by_repository[d.repository.Key()].push_back(&d);
   for (const auto& [key, images] : by_repository) {
     if (StopHere(report, deps)) return;
     std::vector<std::string> digests;

@@ -18,7 +18,7 @@ std::string Lower(std::string_view s) {
 // is on no image (or the repository was not listed).
 std::string Resolve(const EcrImageUri& uri, const std::map<std::string, std::vector<EcrImage>>& repos) {
   if (!uri.digest.empty()) return uri.digest;
-  auto listing = repos.find(uri.Repository());
+  auto listing = repos.find(uri.Key());
   if (listing == repos.end()) return "";
   for (const EcrImage& image : listing->second) {
     if (std::find(image.tags.begin(), image.tags.end(), uri.tag) != image.tags.end()) return image.digest;
@@ -80,7 +80,7 @@ ImageCleanupPlan PlanImageCleanup(const ImageCleanupInput& input) {
     auto uri = ParseEcrImageUri(use.uri);
     if (!uri) continue;
     std::string digest = Resolve(*uri, input.repositories);
-    if (!digest.empty()) used.emplace(uri->Repository() + "@" + digest, use.user);
+    if (!digest.empty()) used.emplace(uri->Key() + "@" + digest, use.user);
   }
   std::map<std::string, size_t> planned;  // "repository@digest" -> index in plan.deletions
   std::set<std::string> kept_once;
@@ -93,7 +93,7 @@ ImageCleanupPlan PlanImageCleanup(const ImageCleanupInput& input) {
       keep(use.uri, "not in ECR: left alone");
       continue;
     }
-    auto listing = input.repositories.find(uri->Repository());
+    auto listing = input.repositories.find(uri->Key());
     if (listing == input.repositories.end()) {
       keep(use.uri, "repository " + uri->repository + " not found");
       continue;
@@ -105,7 +105,7 @@ ImageCleanupPlan PlanImageCleanup(const ImageCleanupInput& input) {
                                    : "already gone from the repository");
       continue;
     }
-    std::string key = uri->Repository() + "@" + digest;
+    std::string key = uri->Key() + "@" + digest;
     if (auto user = used.find(key); user != used.end()) {
       keep(use.uri, "in use by " + user->second);
       continue;

@@ -29,6 +29,8 @@ struct EcrImageUri {
   std::string digest;       // "sha256:…"
 
   std::string Repository() const { return host + "/" + repository; }
+  // Which repository, whatever host name (dual-stack, FIPS, any case) the URI reached it by.
+  std::string Key() const { return registry_id + ":" + region + ":" + repository; }
 };
 // nullopt for an image that is not in ECR (Docker Hub, a private registry): never deleted.
 std::optional<EcrImageUri> ParseEcrImageUri(std::string_view uri);
@@ -48,7 +50,7 @@ struct ImageCleanupInput {
   std::vector<ImageUse> removed;  // the images of what this clean-up removed
   std::vector<ImageUse> in_use;   // the images of everything that stays or runs
   std::vector<Glob> protect_tags;
-  // Each repository `removed` names (EcrImageUri::Repository()), as DescribeImages lists it; a
+  // Each repository `removed` names (by EcrImageUri::Key()), as DescribeImages lists it; a
   // repository missing from the map does not exist.
   std::map<std::string, std::vector<EcrImage>> repositories;
 };

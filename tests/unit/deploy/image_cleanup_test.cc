@@ -17,7 +17,7 @@ const std::string kD3 = "sha256:" + std::string(64, '3');
 
 // team/app: D1 tagged v1 and release-1, D2 tagged v2, D3 untagged.
 std::map<std::string, std::vector<EcrImage>> Listing() {
-  return {{kApp, {{kD1, {"v1", "release-1"}, {}}, {kD2, {"v2"}, {}}, {kD3, {}, {}}}}};
+  return {{"123456789012:us-east-1:team/app", {{kD1, {"v1", "release-1"}, {}}, {kD2, {"v2"}, {}}, {kD3, {}, {}}}}};
 }
 
 struct Case {
@@ -62,6 +62,10 @@ TEST(PlanImageCleanupTest, DeletesOnlyWhatNothingThatStaysOrRunsNames) {
       {"host names compare without case; repo:tag@digest is pinned by its digest",
        {{kApp + ":v9@" + kD1, "revision web:1"}},
        {{"123456789012.DKR.ECR.us-east-1.amazonaws.com/team/app@" + kD1, "service web"}}, {}, {},
+       {"in use by service web"}},
+      {"a dual-stack host names the same registry",
+       {{kApp + "@" + kD1, "revision web:1"}},
+       {{"123456789012.dkr-ecr.us-east-1.on.aws/team/app@" + kD1, "service web"}}, {}, {},
        {"in use by service web"}},
       {"images outside ECR are never touched",
        {{"docker.io/library/nginx:1.25", "revision web:1"}, {"public.ecr.aws/x/y:1", "revision web:1"}},
