@@ -15,6 +15,7 @@
 #include "sluice/cli/json_lines.h"
 #include "sluice/cli/tool_main.h"
 #include "sluice/image/compressed_digest_cache.h"
+#include "sluice/registry/blob_locations.h"
 #include "sluice/image/image_source.h"
 #include "sluice/oci/image_reference.h"
 #include "sluice/os/interrupt.h"
@@ -45,6 +46,7 @@ struct Flags {
   std::string username;
   bool password_stdin = false;
   bool quiet = false;
+  std::string mount_from;
 };
 
 int Usage(const std::string& message) { return PrintUsageError(kTool, message); }
@@ -111,6 +113,15 @@ int Run(Flags& flags) {
                  std::to_string(max_level));
   }
   options.compression_level = flags.compression_level;
+  if (const std::string& from = flags.mount_from; !from.empty()) {
+    if (from.find(':') != std::string::npos || from.find('@') != std::string::npos ||
+        from.starts_with("/") || from.ends_with("/")) {
+      return Usage("--mount-from " + from + ": give a repository of the same registry, such as "
+                   "team/base (no host, no tag)");
+    }
+    if (from == destination->repository) return Usage("--mount-from " + from + " is the repository pushed to");
+    options.mount_from = from;
+  }
 
   RegistryConnectOptions connect;
   connect.registry_endpoint = flags.registry_endpoint;
@@ -172,6 +183,8 @@ int Run(Flags& flags) {
   deps.cancelled = [] { return Interrupted(); };
   FileDigestCache digest_cache(FileDigestCache::DefaultPath(ProcessEnvironment()));
   deps.digest_cache = &digest_cache;
+  FileBlobLocations locations(FileBlobLocations::DefaultPath(ProcessEnvironment()));
+  deps.locations = &locations;
   Result<PushResult> result = Error::Interrupted("not run");
   {
     std::unique_ptr<StatusTicker> ticker;
@@ -179,6 +192,7 @@ int Run(Flags& flags) {
     result = PushImage(*source, options, deps);
   }
   digest_cache.Save();  // what was compressed is worth remembering even when the push failed
+  locations.Save();     // and so is where each blob now is
   if (!result.ok()) {
     if (Interrupted()) {
       LogLine(std::string(kTool) + ": interrupted; no tag was written");
@@ -205,6 +219,7 @@ int Run(Flags& flags) {
   }
   line["blobs_pushed"] = result->blobs_pushed;
   line["blobs_skipped"] = result->blobs_skipped;
+  line["blobs_mounted"] = result->blobs_mounted;
   line["layers_compressed"] = result->layers_compressed;
   line["bytes_uploaded"] = result->bytes_uploaded;
   line["seconds"] = std::round(seconds * 1000) / 1000;
@@ -225,7 +240,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Push a container image to ECR or any OCI registry without a Docker daemon, and print one "
       "JSON line: image (host/repo@sha256:...), digest, tags, blobs_pushed, blobs_skipped, "
-      "bytes_uploaded, seconds.\n"
+      "blobs_mounted, bytes_uploaded, seconds.\n"
       "SOURCE: oci:DIR[:TAG] (OCI image layout), oci-archive:FILE[:TAG], docker-archive:FILE "
       "(docker save output).\n"
       "DEST: HOST/REPO[:TAG] (default tag latest); ECR hosts log in with the AWS credentials.\n"
@@ -250,5 +265,9 @@ int main(int argc, char** argv) {
   app.add_option("--username", flags.username, "registry user name (with --password-stdin)");
   app.add_flag("--password-stdin", flags.password_stdin, "read the registry password from stdin");
   app.add_flag("-q,--quiet", flags.quiet, "no progress on stderr");
+  app.add_option("--mount-from", flags.mount_from,
+                 "REPO: ask the registry to mount blobs from this repository of the same registry "
+                 "instead of uploading them. Without it, the repository this machine last pushed "
+                 "each blob to is asked");
   return RunToolMain(app, argc, argv, [&] { return Run(flags); });
 }

@@ -110,7 +110,7 @@ class PushTest : public ::testing::Test {
 
 void ExpectResultShape(const json& r) {
   for (const char* field : {"image", "digest", "tags", "blobs_pushed", "blobs_skipped",
-                            "bytes_uploaded", "seconds"}) {
+                            "blobs_mounted", "bytes_uploaded", "seconds"}) {
     EXPECT_TRUE(r.contains(field)) << field << " missing from " << r;
   }
 }
@@ -205,6 +205,74 @@ TEST_F(PushTest, LegacyDockerArchiveIsCompressedAndRepushedWithoutUploads) {
   EXPECT_EQ(cached["digest"], r["digest"]);
   EXPECT_EQ(cached["blobs_pushed"], 0) << cached;
   EXPECT_EQ(cached["layers_compressed"], 0) << cached;
+}
+
+// Cross-repository mounts (issue 20): the second repository of a registry gets every blob by a
+// mount, from the record of where this machine pushed them, and nothing is uploaded but the
+// manifest; skopeo reads the image back whole.
+TEST_F(PushTest, ASecondRepositoryMountsEveryBlobFromTheFirst) {
+  testing::TestImage image = testing::MakeTestImage(21, 3, 64 << 10);
+  ASSERT_TRUE(testing::WriteOciLayout(dir_ + "/layout", image, "v1").ok());
+  json first = PushOk({"oci:" + dir_ + "/layout:v1", Dest("mount/first:v1")});
+  EXPECT_EQ(first["blobs_pushed"], 4) << first;
+  EXPECT_EQ(first["blobs_mounted"], 0) << first;
+
+  json second = PushOk({"oci:" + dir_ + "/layout:v1", Dest("mount/second:v1")});
+  EXPECT_EQ(second["digest"], image.manifest_digest);
+  EXPECT_EQ(second["blobs_mounted"], 4) << second;
+  EXPECT_EQ(second["blobs_pushed"], 0) << second;
+  EXPECT_EQ(second["bytes_uploaded"], image.manifest.size()) << second;
+  std::string back = SkopeoCopyBack("mount/second:v1");  // every blob read and checked
+  EXPECT_EQ(testing::ReadFile(back + "/manifest.json"), image.manifest);
+
+  // A docker-archive's layers, known compressed from the first push, are mounted without being
+  // compressed again.
+  testing::TestImage legacy = testing::MakeTestImage(22, 2, 48 << 10);
+  ASSERT_TRUE(testing::WriteDockerArchiveLegacy(dir_ + "/save.tar", legacy, "app:v1").ok());
+  json a = PushOk({"docker-archive:" + dir_ + "/save.tar", Dest("mount/legacy-a:v1")});
+  json b = PushOk({"docker-archive:" + dir_ + "/save.tar", Dest("mount/legacy-b:v1")});
+  EXPECT_EQ(b["digest"], a["digest"]);
+  EXPECT_EQ(b["layers_compressed"], 0) << b;
+  EXPECT_EQ(b["blobs_mounted"], 3) << b;
+  SkopeoCopyBack("mount/legacy-b:v1");  // the same digest as legacy-a's, every blob there
+}
+
+TEST_F(PushTest, MountFromWithoutARecordAndMountsTheRegistryDeclines) {
+  testing::TestImage image = testing::MakeTestImage(23, 2, 32 << 10);
+  ASSERT_TRUE(testing::WriteOciLayout(dir_ + "/layout", image, "v1").ok());
+  PushOk({"oci:" + dir_ + "/layout:v1", Dest("from/base:v1")});
+
+  // Another machine (an empty record) names the repository itself.
+  env_["XDG_CACHE_HOME"] = dir_ + "/machine-2";
+  json named = PushOk({"oci:" + dir_ + "/layout:v1", Dest("from/app:v1"), "--mount-from", "from/base"});
+  EXPECT_EQ(named["blobs_mounted"], 3) << named;
+  // A repository without the blobs: docker-registry answers with an upload session, used.
+  env_["XDG_CACHE_HOME"] = dir_ + "/machine-3";
+  json missing = PushOk({"oci:" + dir_ + "/layout:v1", Dest("from/other:v1"), "--mount-from", "from/nothing"});
+  EXPECT_EQ(missing["blobs_mounted"], 0) << missing;
+  EXPECT_EQ(missing["blobs_pushed"], 3) << missing;
+  SkopeoCopyBack("from/other:v1");
+
+  // ECR with blob mounting off (its default): every mount is declined, and the upload goes
+  // through the session it opened.
+  testing::EcrRegistryProxy ecr(registry_->endpoint());
+  ecr.DeclineMounts();
+  env_["XDG_CACHE_HOME"] = dir_ + "/machine-2";  // knows from/base and from/app
+  ToolRun run("sluice-push", dir_, env_,
+              {"oci:" + dir_ + "/layout:v1", Dest("from/ecr-like:v1"), "--registry-endpoint",
+               ecr.endpoint(), "--quiet"});
+  ASSERT_EQ(run.ExitCode(), 0) << run.Stderr();
+  json declined = run.Results()[0];
+  EXPECT_EQ(declined["blobs_mounted"], 0) << declined;
+  EXPECT_EQ(declined["blobs_pushed"], 3) << declined;
+  EXPECT_EQ(ecr.MountsDeclined(), 3);
+  SkopeoCopyBack("from/ecr-like:v1");
+
+  ToolRun bad = Push({"oci:" + dir_ + "/layout:v1", Dest("from/app:v1"), "--mount-from", "from/app"});
+  EXPECT_EQ(bad.ExitCode(), 2) << bad.Stderr();
+  EXPECT_NE(bad.Stderr().find("is the repository pushed to"), std::string::npos) << bad.Stderr();
+  ToolRun tagged = Push({"oci:" + dir_ + "/layout:v1", Dest("from/app:v1"), "--mount-from", "from/base:v1"});
+  EXPECT_EQ(tagged.ExitCode(), 2) << tagged.Stderr();
 }
 
 TEST_F(PushTest, Docker25ArchiveIsCompressedAndPushed) {

@@ -52,6 +52,16 @@ void EcrRegistryProxy::RecordPushesIn(std::shared_ptr<const ClientContext> conte
   ecr_ = std::move(ecr).value();
 }
 
+void EcrRegistryProxy::DeclineMounts() {
+  std::lock_guard lock(mutex_);
+  decline_mounts_ = true;
+}
+
+int EcrRegistryProxy::MountsDeclined() const {
+  std::lock_guard lock(mutex_);
+  return mounts_declined_;
+}
+
 int EcrRegistryProxy::TagsRefused() const {
   std::lock_guard lock(mutex_);
   return tags_refused_;
@@ -96,7 +106,16 @@ ScriptedResponse EcrRegistryProxy::Handle(const RecordedRequest& request) {
                                      "because the repository is immutable.");
     }
   }
-  auto response = ForwardRequest(*http_, upstream_, request);
+  RecordedRequest forwarded = request;
+  if (request.method == "POST" && request.query.find("mount=") != std::string::npos) {
+    std::lock_guard lock(mutex_);
+    if (decline_mounts_) {
+      ++mounts_declined_;
+      forwarded.query.clear();
+      forwarded.target = forwarded.path;
+    }
+  }
+  auto response = ForwardRequest(*http_, upstream_, forwarded);
   if (!response.ok()) {
     ADD_FAILURE() << "EcrRegistryProxy: the registry did not answer: " << response.error().ToString();
     return {502, {}, "", ScriptedResponse::kRespond};

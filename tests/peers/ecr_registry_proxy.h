@@ -9,6 +9,9 @@
 //     the next request gets ECR's 403 DENIED "Your authorization token has expired", not a 401.
 //     The one after passes again (moto hands out the same token each time, so the renewed one
 //     looks like the old one).
+//   - DeclineMounts(): blob mounting off, ECR's default (it is turned on per registry with
+//     PutAccountSetting BLOB_MOUNTING): a POST asking for a cross-repository mount reaches the
+//     registry without its mount and from parameters, so it answers with an upload session.
 //   - RecordPushesIn(context): ECR's registry and its API are one store, so a pushed image is
 //     one DescribeImages lists. Each manifest PUT the registry accepted is also registered in
 //     the ECR API behind `context` (moto) with PutImage: the manifest, its media type, digest
@@ -36,6 +39,8 @@ class EcrRegistryProxy {
   void ImmutableTags();
   void ExpireTokenAfter(int requests);
   void RecordPushesIn(std::shared_ptr<const ClientContext> context);
+  void DeclineMounts();
+  int MountsDeclined() const;
 
   int TagsRefused() const;
   int ExpiredAnswers() const;
@@ -52,6 +57,8 @@ class EcrRegistryProxy {
   int tags_refused_ = 0;
   int expired_answers_ = 0;
   std::unique_ptr<EcrClient> ecr_;  // RecordPushesIn
+  bool decline_mounts_ = false;
+  int mounts_declined_ = 0;
 
   std::unique_ptr<LoopbackHttpServer> server_;  // last: stops before the state goes
 };

@@ -40,13 +40,7 @@ FileDigestCache::FileDigestCache(std::string path) : path_(std::move(path)) {
 }
 
 std::string FileDigestCache::DefaultPath(const Environment& env) {
-  std::string base;
-  if (auto xdg = env.GetNonEmpty("XDG_CACHE_HOME")) {
-    base = *xdg;
-  } else {
-    base = env.HomeDirectory() + "/.cache";
-  }
-  return base + "/sluice/compressed-digests.json";
+  return env.CacheDirectory() + "/compressed-digests.json";
 }
 
 std::string FileDigestCache::Key(const std::string& digest, Compression compression, int level) {

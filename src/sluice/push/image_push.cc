@@ -19,6 +19,7 @@ struct BlobJob {
   bool compress = false;
   Descriptor pushed;  // digest and size as pushed (differs from source when compressed)
   bool skipped = false;
+  bool mounted = false;
   bool compressed = false;  // compressed in this push (not known from the digest cache)
 };
 
@@ -41,7 +42,11 @@ struct Node {
 class Pusher {
  public:
   Pusher(const ImageSource& source, const PushOptions& options, const PushDeps& deps)
-      : source_(source), options_(options), deps_(deps) {}
+      : source_(source), options_(options), deps_(deps) {
+    size_t slash = options.image_name.find('/');
+    host_ = options.image_name.substr(0, slash);
+    repository_ = slash == std::string::npos ? "" : options.image_name.substr(slash + 1);
+  }
 
   Result<PushResult> Run();
 
@@ -50,6 +55,12 @@ class Pusher {
   size_t AddJob(const Descriptor& blob, bool compress);
   Status RunJobs();
   Status RunJob(BlobJob& job);
+  // The repository to ask the registry to mount `digest` from ("" for none): --mount-from's
+  // first, else the one the record saw it in last.
+  std::string MountSource(const std::string& digest) const;
+  Status Mounted(BlobJob& job, const std::string& from);
+  // Tells the record that this repository has the blob now.
+  void Remember(const std::string& digest);
   Status Finalize(Node& node);
   Status PutChildren(Node& node);
   void Emit(BlobEvent event) const {
@@ -60,6 +71,7 @@ class Pusher {
   const ImageSource& source_;
   const PushOptions& options_;
   const PushDeps& deps_;
+  std::string host_, repository_;  // of options_.image_name
   std::vector<BlobJob> jobs_;
   std::map<std::string, size_t> job_by_digest_;
   PushResult result_;
@@ -158,7 +170,17 @@ Status Pusher::RunJob(BlobJob& job) {
         job.pushed = candidate;
         job.skipped = true;
         Emit({BlobEvent::kSkipped, job.pushed.digest, job.pushed.size, 0, job.pushed.media_type});
+        Remember(job.pushed.digest);
         return Status::Ok();
+      }
+      // Known compressed, elsewhere in the registry: a mount saves compressing it too.
+      if (std::string from = MountSource(candidate.digest); !from.empty()) {
+        auto mounted = deps_.registry->PutBlobFrom(candidate, nullptr, nullptr, from);
+        if (!mounted.ok()) return mounted.error();
+        if (*mounted == BlobPut::kMounted) {
+          job.pushed = candidate;
+          return Mounted(job, from);
+        }
       }
     }
   }
@@ -189,6 +211,7 @@ Status Pusher::RunJob(BlobJob& job) {
   if (*exists) {
     job.skipped = true;
     Emit({BlobEvent::kSkipped, job.pushed.digest, job.pushed.size, 0, job.pushed.media_type});
+    Remember(job.pushed.digest);
     return Status::Ok();
   }
   BodyOpener open;
@@ -205,13 +228,36 @@ Status Pusher::RunJob(BlobJob& job) {
   }
   Emit({BlobEvent::kUploading, job.pushed.digest, job.pushed.size, 0, job.pushed.media_type});
   const Descriptor& pushed = job.pushed;
-  Status put = deps_.registry->PutBlob(job.pushed, open, [this, &pushed](uint64_t sent) {
+  const std::string from = MountSource(job.pushed.digest);
+  auto put = deps_.registry->PutBlobFrom(job.pushed, open, [this, &pushed](uint64_t sent) {
     Emit({BlobEvent::kProgress, pushed.digest, pushed.size, sent, pushed.media_type});
-  });
-  if (!put.ok()) return put;
+  }, from);
+  if (!put.ok()) return put.error();
+  if (*put == BlobPut::kMounted) return Mounted(job, from);
   Emit({BlobEvent::kPushed, job.pushed.digest, job.pushed.size, job.pushed.size,
         job.pushed.media_type});
+  Remember(job.pushed.digest);
   return Status::Ok();
+}
+
+std::string Pusher::MountSource(const std::string& digest) const {
+  if (!options_.mount_from.empty()) return options_.mount_from;
+  if (deps_.locations == nullptr) return "";
+  auto sources = deps_.locations->MountSources(digest, host_, repository_);
+  return sources.empty() ? "" : sources.front();
+}
+
+Status Pusher::Mounted(BlobJob& job, const std::string& from) {
+  job.mounted = true;
+  BlobEvent event{BlobEvent::kMounted, job.pushed.digest, job.pushed.size, 0, job.pushed.media_type};
+  event.from = from;
+  Emit(event);
+  Remember(job.pushed.digest);
+  return Status::Ok();
+}
+
+void Pusher::Remember(const std::string& digest) {
+  if (deps_.locations != nullptr) deps_.locations->Record(digest, host_, repository_);
 }
 
 Status Pusher::RunJobs() {
@@ -326,6 +372,8 @@ Result<PushResult> Pusher::Run() {
   for (const BlobJob& job : jobs_) {
     if (job.skipped) {
       ++result_.blobs_skipped;
+    } else if (job.mounted) {
+      ++result_.blobs_mounted;
     } else {
       ++result_.blobs_pushed;
       result_.bytes_uploaded += job.pushed.size;

@@ -20,6 +20,7 @@
 #include "sluice/image/image_source.h"
 #include "sluice/image/layer_compressor.h"
 #include "sluice/oci/oci_types.h"
+#include "sluice/registry/blob_locations.h"
 #include "sluice/registry/registry_client.h"
 #include "sluice/util/result.h"
 
@@ -32,15 +33,19 @@ struct PushOptions {
   int compression_level = -1;
   int jobs = 4;  // blobs uploaded (and layers compressed) at once
   std::string temp_directory;
+  // --mount-from: another repository of the same registry to mount blobs from, asked instead of
+  // the one `PushDeps::locations` knows.
+  std::string mount_from;
 };
 
 // What happens to each blob, for progress displays (called from worker threads).
 struct BlobEvent {
-  enum Kind { kCompressing, kUploading, kProgress, kPushed, kSkipped } kind = kProgress;
+  enum Kind { kCompressing, kUploading, kProgress, kPushed, kSkipped, kMounted } kind = kProgress;
   std::string digest;
   uint64_t size = 0;  // the blob's size as pushed
   uint64_t sent = 0;  // bytes sent so far (kProgress)
   std::string media_type;
+  std::string from;  // kMounted: the repository it was mounted from
 };
 
 struct PushDeps {
@@ -50,6 +55,9 @@ struct PushDeps {
   // Optional: what layers compressed to before, so a layer the registry already has in that
   // form is neither compressed nor uploaded again.
   CompressedDigestCache* digest_cache = nullptr;
+  // Optional: where blobs were pushed before, for cross-repository mounts; what this push
+  // stores (or finds) is recorded there too.
+  BlobLocations* locations = nullptr;
 };
 
 struct PushResult {
@@ -63,6 +71,7 @@ struct PushResult {
   std::vector<std::string> platform_manifests;  // digests, for an index
   int blobs_pushed = 0;
   int blobs_skipped = 0;
+  int blobs_mounted = 0;  // mounted from another repository: not uploaded
   uint64_t bytes_uploaded = 0;
   int layers_compressed = 0;
 };

@@ -66,6 +66,12 @@ void PushProgress::OnBlob(const BlobEvent& event) {
         ++finished_;
         message = fmt::format("exists {} ({})", short_digest, FormatBytes(event.size));
         break;
+      case BlobEvent::kMounted:
+        blob.size = 0;
+        blob.done = true;
+        ++finished_;
+        message = fmt::format("mounted {} ({}) from {}", short_digest, FormatBytes(event.size), event.from);
+        break;
     }
   }
   if (!message.empty() && line_) line_(message);

@@ -306,15 +306,28 @@ Result<HttpRequest> RegistryClient::RequestForLocation(const HttpResponse& respo
   return request;
 }
 
-Status RegistryClient::UploadOnce(const Descriptor& blob, const BodyOpener& open,
-                                  const UploadProgress& progress) {
-  auto started = Send(NewRequest("POST", "/v2/" + options_.repository + "/blobs/uploads/"),
-                      "StartUpload", /*retry=*/true);
+Result<BlobPut> RegistryClient::UploadOnce(const Descriptor& blob, const BodyOpener& open,
+                                           const UploadProgress& progress,
+                                           const std::string& mount_from) {
+  HttpRequest start = NewRequest("POST", "/v2/" + options_.repository + "/blobs/uploads/");
+  if (!mount_from.empty()) {
+    start.query = "mount=" + UriEncode(blob.digest) + "&from=" + UriEncode(mount_from);
+  }
+  auto started = Send(std::move(start), mount_from.empty() ? "StartUpload" : "MountBlob",
+                      /*retry=*/true);
   if (!started.ok()) return started.error();
+  // 201 to a mount: the registry linked the blob from `mount_from`; 202: an upload session.
+  if (!mount_from.empty() && started->status == 201) return BlobPut::kMounted;
   if (started->status != 202 && started->status != 201) {
     return RegistryError(*started, "StartUpload");
   }
   HttpResponse last = std::move(started).value();
+  if (!open) {
+    // Mount only: give the session back (best effort; registries expire unused ones anyway).
+    auto cancel = RequestForLocation(last, "DELETE", "MountBlob");
+    if (cancel.ok()) (void)Send(std::move(cancel).value(), "CancelUpload", /*retry=*/false);
+    return BlobPut::kDeclined;
+  }
 
   if (blob.size > 0) {
     auto patch = RequestForLocation(last, "PATCH", "StartUpload");
@@ -342,13 +355,14 @@ Status RegistryClient::UploadOnce(const Descriptor& blob, const BodyOpener& open
   if (committed->status != 201 && committed->status != 204 && committed->status != 200) {
     return RegistryError(*committed, "CommitUpload");
   }
-  return Status::Ok();
+  return BlobPut::kUploaded;
 }
 
-Status RegistryClient::PutBlob(const Descriptor& blob, const BodyOpener& open,
-                               const UploadProgress& progress) {
+Result<BlobPut> RegistryClient::PutBlobFrom(const Descriptor& blob, const BodyOpener& open,
+                                            const UploadProgress& progress,
+                                            const std::string& mount_from) {
   for (int session = 1;; ++session) {
-    Status uploaded = UploadOnce(blob, open, progress);
+    auto uploaded = UploadOnce(blob, open, progress, mount_from);
     if (uploaded.ok()) return uploaded;
     const Error& error = uploaded.error();
     bool retryable = error.retryable || error.kind == ErrorKind::kNetwork ||

@@ -34,13 +34,29 @@ using BodyOpener = std::function<Result<std::shared_ptr<BodySource>>()>;
 // Bytes of the blob sent so far (called from the uploading thread; may go back on a retry).
 using UploadProgress = std::function<void(uint64_t sent)>;
 
+// What PutBlobFrom did with a blob.
+enum class BlobPut {
+  kUploaded,  // the bytes were sent
+  kMounted,   // the registry mounted it from the other repository: nothing was sent
+  kDeclined,  // mount only (no opener): the registry did not mount it; nothing was sent
+};
+
 class Registry {
  public:
   virtual ~Registry() = default;
   // Whether the repository already has the blob.
   virtual Result<bool> HasBlob(const Descriptor& blob) = 0;
-  virtual Status PutBlob(const Descriptor& blob, const BodyOpener& open,
-                         const UploadProgress& progress) = 0;
+  // Uploads the blob; with `mount_from` (another repository of the same registry), first asks
+  // the registry to mount it from there (POST ?mount=DIGEST&from=REPO). A registry that
+  // declines answers with an upload session, which the upload then uses: a declined mount costs
+  // nothing. With a null `open`, only the mount is asked for (kDeclined when refused).
+  virtual Result<BlobPut> PutBlobFrom(const Descriptor& blob, const BodyOpener& open,
+                                      const UploadProgress& progress,
+                                      const std::string& mount_from) = 0;
+  Status PutBlob(const Descriptor& blob, const BodyOpener& open, const UploadProgress& progress) {
+    auto put = PutBlobFrom(blob, open, progress, "");
+    return put.ok() ? Status::Ok() : Status(put.error());
+  }
   // Stores a manifest or index under `reference` (a tag or its digest); returns the digest the
   // registry computed (Docker-Content-Digest), or the bytes' own when it sends none.
   virtual Result<std::string> PutManifest(const std::string& reference,
@@ -70,8 +86,8 @@ class RegistryClient : public Registry {
   explicit RegistryClient(RegistryClientOptions options);
 
   Result<bool> HasBlob(const Descriptor& blob) override;
-  Status PutBlob(const Descriptor& blob, const BodyOpener& open,
-                 const UploadProgress& progress) override;
+  Result<BlobPut> PutBlobFrom(const Descriptor& blob, const BodyOpener& open,
+                              const UploadProgress& progress, const std::string& mount_from) override;
   Result<std::string> PutManifest(const std::string& reference, const std::string& media_type,
                                   const std::string& bytes) override;
   // HEAD of the manifest, accepting every manifest and index type (Docker-Content-Digest).
@@ -91,8 +107,10 @@ class RegistryClient : public Registry {
   std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Error& error,
                                                       const HttpResponse* response);
 
-  // One POST/PATCH/PUT sequence; errors say whether a new session could succeed.
-  Status UploadOnce(const Descriptor& blob, const BodyOpener& open, const UploadProgress& progress);
+  // One POST/PATCH/PUT sequence (the POST asking for a mount when `mount_from` is given);
+  // errors say whether a new session could succeed.
+  Result<BlobPut> UploadOnce(const Descriptor& blob, const BodyOpener& open,
+                             const UploadProgress& progress, const std::string& mount_from);
   Result<HttpRequest> RequestForLocation(const HttpResponse& response, std::string_view method,
                                          std::string_view operation);
   HttpRequest NewRequest(std::string_view method, std::string path) const;

@@ -21,6 +21,11 @@ std::string Environment::HomeDirectory() const {
   return "/";
 }
 
+std::string Environment::CacheDirectory() const {
+  if (auto xdg = GetNonEmpty("XDG_CACHE_HOME")) return *xdg + "/sluice";
+  return HomeDirectory() + "/.cache/sluice";
+}
+
 namespace {
 class RealEnvironment : public Environment {
  public:

@@ -19,6 +19,8 @@ class Environment {
   // The value when set and non-empty, else nullopt: what most AWS settings mean by "set".
   std::optional<std::string> GetNonEmpty(std::string_view name) const;
   std::string HomeDirectory() const;  // $HOME, else the passwd entry
+  // Where sluice keeps its caches: $XDG_CACHE_HOME/sluice, else ~/.cache/sluice.
+  std::string CacheDirectory() const;
 };
 
 // The real process environment.

@@ -44,6 +44,10 @@ class FakeRegistry : public Registry {
   // Setup (before the push).
   void FailPutBlob(std::string digest) { fail_put_ = std::move(digest); }
   void MarkPresent(std::string digest) { present_.insert(std::move(digest)); }
+  // Another repository of the same registry has the blob: a mount from it succeeds.
+  void MarkInRepository(const std::string& digest, const std::string& repository) {
+    elsewhere_.insert(digest + " " + repository);
+  }
   void SetPutDelay(std::chrono::milliseconds delay) { put_delay_ = delay; }
   void AnswerTagsWithDigest(std::string digest) { tag_digest_override_ = std::move(digest); }
   // ECR's imageTagMutability IMMUTABLE: a tag, once put, is refused for any manifest again.
@@ -57,10 +61,20 @@ class FakeRegistry : public Registry {
     return present_.count(blob.digest) > 0 || blobs_.count(blob.digest) > 0;
   }
 
-  Status PutBlob(const Descriptor& blob, const BodyOpener& open,
-                 const UploadProgress& progress) override {
+  Result<BlobPut> PutBlobFrom(const Descriptor& blob, const BodyOpener& open,
+                              const UploadProgress& progress, const std::string& mount_from) override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (!mount_from.empty()) {
+        calls_.push_back({"MountBlob", blob.digest, blob.media_type, mount_from});
+        // The registry links a blob another of its repositories has; declines otherwise and
+        // opens an upload session instead.
+        if (elsewhere_.count(blob.digest + " " + mount_from)) {
+          blobs_[blob.digest] = "(mounted)";
+          return BlobPut::kMounted;
+        }
+        if (!open) return BlobPut::kDeclined;
+      }
       calls_.push_back({"PutBlob", blob.digest, blob.media_type, ""});
     }
     if (on_put_blob) on_put_blob();
@@ -71,7 +85,8 @@ class FakeRegistry : public Registry {
     if (put_delay_.count() > 0) std::this_thread::sleep_for(put_delay_);
     Status status = Receive(blob, open, progress);
     in_flight_.fetch_sub(1);
-    return status;
+    if (!status.ok()) return status.error();
+    return BlobPut::kUploaded;
   }
 
   Result<std::string> PutManifest(const std::string& reference, const std::string& media_type,
@@ -219,6 +234,7 @@ class FakeRegistry : public Registry {
   std::map<std::string, std::string> manifest_types_;
   std::vector<std::string> violations_;
   std::set<std::string> present_;
+  std::set<std::string> elsewhere_;  // digest + " " + repository
   std::string fail_put_;
   std::string tag_digest_override_;
   bool immutable_tags_ = false;
@@ -316,9 +332,11 @@ class ImagePushTest : public ::testing::Test {
     return options;
   }
 
-  Result<PushResult> Push(const ImageSource& source, const PushOptions& options) {
+  Result<PushResult> Push(const ImageSource& source, const PushOptions& options,
+                          FakeRegistry* registry = nullptr) {
     PushDeps deps;
-    deps.registry = &registry_;
+    deps.registry = registry != nullptr ? registry : &registry_;
+    deps.locations = locations_;
     deps.on_blob = [this](const BlobEvent& event) {
       std::lock_guard<std::mutex> lock(events_mutex_);
       events_.push_back(event);
@@ -351,6 +369,7 @@ class ImagePushTest : public ::testing::Test {
   FakeRegistry registry_;
   std::function<bool()> cancelled_;
   CompressedDigestCache* digest_cache_ = nullptr;
+  BlobLocations* locations_ = nullptr;
   std::mutex events_mutex_;
   std::vector<BlobEvent> events_;
 };
@@ -713,6 +732,129 @@ TEST_F(ImagePushTest, ACachedDigestTheRegistryLacksIsCompressedAsUsual) {
   ASSERT_TRUE(updated.has_value());
   EXPECT_EQ(updated->digest, digest);
   EXPECT_TRUE(registry_.violations().empty()) << registry_.violations()[0];
+}
+
+// Where blobs were pushed, in memory, as FileBlobLocations keeps it.
+class MemoryBlobLocations : public BlobLocations {
+ public:
+  std::vector<std::string> MountSources(const std::string& digest, const std::string& host,
+                                        const std::string& repository) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> out;
+    for (const std::string& r : in_[digest]) {
+      if (r.starts_with(host + "/") && r != host + "/" + repository) out.push_back(r.substr(host.size() + 1));
+    }
+    return out;
+  }
+  void Record(const std::string& digest, const std::string& host, const std::string& repository) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& list = in_[digest];
+    list.erase(std::remove(list.begin(), list.end(), host + "/" + repository), list.end());
+    list.insert(list.begin(), host + "/" + repository);
+  }
+  std::vector<std::string> In(const std::string& digest) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return in_[digest];
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::vector<std::string>> in_;
+};
+
+TEST_F(ImagePushTest, ASecondRepositoryMountsEveryBlobTheFirstPushRecorded) {
+  MemoryBlobLocations locations;
+  locations_ = &locations;
+  testing::TestImage image = testing::MakeTestImage(40, 2, 4096);
+  ImageSource source = WriteOci(image);
+  auto first = Push(source, Options());
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_EQ(locations.In(image.layers[0].digest), std::vector<std::string>{"localhost:5000/team/app"});
+
+  FakeRegistry other;  // team/other, in the same registry as team/app
+  for (const std::string& d : {image.config_digest, image.layers[0].digest, image.layers[1].digest}) {
+    other.MarkInRepository(d, "team/app");
+  }
+  PushOptions options = Options();
+  options.image_name = "localhost:5000/team/other";
+  auto second = Push(source, options, &other);
+  ASSERT_TRUE(second.ok()) << second.error().ToString();
+  EXPECT_EQ(second->blobs_mounted, 3);
+  EXPECT_EQ(second->blobs_pushed, 0);
+  EXPECT_EQ(second->bytes_uploaded, image.manifest.size());  // the manifest alone
+  EXPECT_TRUE(other.CallsOf("PutBlob").empty());
+  ASSERT_EQ(other.CallsOf("MountBlob").size(), 3u);
+  EXPECT_EQ(other.CallsOf("MountBlob")[0].digest, "team/app");  // where it was asked from
+  EXPECT_EQ(EventsOf(BlobEvent::kMounted).size(), 3u);
+  EXPECT_EQ(locations.In(image.layers[0].digest),
+            (std::vector<std::string>{"localhost:5000/team/other", "localhost:5000/team/app"}));
+  EXPECT_TRUE(other.violations().empty()) << other.violations()[0];
+}
+
+TEST_F(ImagePushTest, AMountTheRegistryDeclinesUploadsInstead) {
+  MemoryBlobLocations locations;
+  locations_ = &locations;
+  testing::TestImage image = testing::MakeTestImage(41, 1, 4096);
+  ImageSource source = WriteOci(image);
+  for (const std::string& d : {image.config_digest, image.layers[0].digest}) {
+    locations.Record(d, "localhost:5000", "team/gone");  // stale: the registry no longer has it
+  }
+  auto result = Push(source, Options());
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(result->blobs_mounted, 0);
+  EXPECT_EQ(result->blobs_pushed, 2);
+  EXPECT_EQ(registry_.CallsOf("MountBlob").size(), 2u);
+  EXPECT_EQ(registry_.CallsOf("PutBlob").size(), 2u);
+  EXPECT_EQ(registry_.Blob(image.layers[0].digest), image.layers[0].blob);
+  EXPECT_TRUE(registry_.violations().empty()) << registry_.violations()[0];
+}
+
+TEST_F(ImagePushTest, MountFromIsAskedWithoutARecordAndOtherHostsAreNever) {
+  MemoryBlobLocations locations;
+  locations_ = &locations;
+  testing::TestImage image = testing::MakeTestImage(42, 1, 4096);
+  ImageSource source = WriteOci(image);
+  locations.Record(image.layers[0].digest, "other-registry:5000", "team/app");  // another registry
+  for (const std::string& d : {image.config_digest, image.layers[0].digest}) {
+    registry_.MarkInRepository(d, "team/base");
+  }
+  auto plain = Push(source, Options());
+  ASSERT_TRUE(plain.ok()) << plain.error().ToString();
+  EXPECT_TRUE(registry_.CallsOf("MountBlob").empty());  // nothing recorded for this registry
+
+  FakeRegistry fresh;
+  for (const std::string& d : {image.config_digest, image.layers[0].digest}) fresh.MarkInRepository(d, "team/base");
+  PushOptions options = Options();
+  options.mount_from = "team/base";
+  auto mounted = Push(source, options, &fresh);
+  ASSERT_TRUE(mounted.ok()) << mounted.error().ToString();
+  EXPECT_EQ(mounted->blobs_mounted, 2);
+  EXPECT_TRUE(fresh.CallsOf("PutBlob").empty());
+}
+
+TEST_F(ImagePushTest, ALayerKnownCompressedIsMountedWithoutCompressingIt) {
+  MemoryDigestCache cache;
+  digest_cache_ = &cache;
+  MemoryBlobLocations locations;
+  locations_ = &locations;
+  ImageSource source = WriteLegacyArchive(testing::MakeTestImage(43, 2, 4096), nullptr);
+  auto first = Push(source, Options());
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_EQ(first->layers_compressed, 2);
+
+  FakeRegistry other;
+  for (const auto& call : registry_.CallsOf("PutBlob")) other.MarkInRepository(call.target, "team/app");
+  events_.clear();
+  PushOptions options = Options();
+  options.image_name = "localhost:5000/team/other";
+  auto second = Push(source, options, &other);
+  ASSERT_TRUE(second.ok()) << second.error().ToString();
+  EXPECT_EQ(second->digest, first->digest);
+  EXPECT_EQ(second->layers_compressed, 0);
+  EXPECT_EQ(second->blobs_mounted, 3);
+  EXPECT_TRUE(EventsOf(BlobEvent::kCompressing).empty());
+  EXPECT_TRUE(other.CallsOf("PutBlob").empty());
+  EXPECT_TRUE(other.violations().empty()) << other.violations()[0];
 }
 
 TEST_F(ImagePushTest, IndexOfUncompressedImagesNamesTheRewrittenPlatformManifests) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "sluice/util/crypto.h"
 #include "tests/support/fake_http_client.h"
@@ -55,6 +56,7 @@ class ScriptedRegistry {
   std::string manifest_error;           // answer manifest PUTs with 400 TAG_INVALID and this message
   bool expire_with_403 = false;         // expiry answered as ECR does: 403 DENIED, not 401
   std::map<std::string, std::string> tag_digests;  // what manifest HEADs by tag answer
+  std::set<std::string> mountable;      // "repo digest": a mount from repo succeeds
   std::atomic<int> credential_calls{0};
   std::atomic<int> sleeps{0};
 
@@ -95,6 +97,15 @@ class ScriptedRegistry {
         return HttpResponse{404, {}, R"({"errors":[{"code":")" + post_error_code +
                                          R"(","message":"The repository with name 'team/app' does not exist"}]})"};
       }
+      if (r.query.starts_with("mount=")) {
+        size_t from = r.query.find("&from=");
+        std::string digest = UriDecodeForTest(r.query.substr(6, from - 6));
+        std::string repo = UriDecodeForTest(r.query.substr(from + 6));
+        if (mountable.count(repo + " " + digest)) {
+          stored_.insert("/v2/team/app/blobs/" + digest);
+          return HttpResponse{201, {{"Location", "/v2/team/app/blobs/" + digest}, {"Docker-Content-Digest", digest}}, ""};
+        }
+      }
       ++sessions_;
       return HttpResponse{202, {{"Location", "/v2/team/app/blobs/uploads/u" + std::to_string(sessions_) + "?_state=s1"}}, ""};
     }
@@ -121,8 +132,9 @@ class ScriptedRegistry {
     return HttpResponse{405, {}, ""};
   }
   static std::string UriDecodeForTest(std::string s) {
-    size_t p = s.find("%3A");
-    if (p != std::string::npos) s.replace(p, 3, ":");
+    for (const auto& [encoded, plain] : {std::pair<std::string, std::string>{"%3A", ":"}, {"%2F", "/"}}) {
+      for (size_t p = s.find(encoded); p != std::string::npos; p = s.find(encoded)) s.replace(p, 3, plain);
+    }
     return s;
   }
 
@@ -167,6 +179,48 @@ TEST(RegistryClientTest, FollowsRelativeLocationsWithStateQueriesAndAcceptsPatch
   auto has = client.HasBlob(Blob(bytes));
   ASSERT_TRUE(has.ok());
   EXPECT_TRUE(*has);
+}
+
+TEST(RegistryClientTest, AMountTheRegistryGrantsSendsNoBytes) {
+  ScriptedRegistry registry;
+  RegistryClient client = registry.Client();
+  std::string bytes = "shared base layer";
+  registry.mountable.insert("team/base " + DigestOf(bytes));
+  int opens = 0;
+  auto put = client.PutBlobFrom(Blob(bytes), BodyOf(bytes, &opens), nullptr, "team/base");
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(*put, BlobPut::kMounted);
+  EXPECT_EQ(opens, 0);
+  auto requests = registry.Requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].path, "/v2/team/app/blobs/uploads/");
+  EXPECT_EQ(requests[0].query, "mount=sha256%3A" + Sha256Hex(bytes) + "&from=team%2Fbase");
+  EXPECT_TRUE(*client.HasBlob(Blob(bytes)));
+}
+
+TEST(RegistryClientTest, ADeclinedMountUploadsThroughTheSessionItOpened) {
+  ScriptedRegistry registry;  // as ECR with blob mounting off: every mount gets a session
+  RegistryClient client = registry.Client();
+  std::string bytes = "not shared";
+  auto put = client.PutBlobFrom(Blob(bytes), BodyOf(bytes), nullptr, "team/base");
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(*put, BlobPut::kUploaded);
+  auto requests = registry.Requests();
+  ASSERT_EQ(requests.size(), 3u);  // POST (mount asked, session given), PATCH, PUT: no extra call
+  EXPECT_EQ(requests[0].query.substr(0, 6), "mount=");
+  EXPECT_EQ(requests[1].method, "PATCH");
+  EXPECT_EQ(requests[1].path, "/v2/team/app/blobs/uploads/u1");
+  EXPECT_EQ(requests[2].method, "PUT");
+  EXPECT_TRUE(*client.HasBlob(Blob(bytes)));
+
+  // Mount only (no body to upload): declined, and the session is given back.
+  auto only = client.PutBlobFrom(Blob("other"), nullptr, nullptr, "team/base");
+  ASSERT_TRUE(only.ok()) << only.error().ToString();
+  EXPECT_EQ(*only, BlobPut::kDeclined);
+  requests = registry.Requests();
+  EXPECT_EQ(requests.back().method, "DELETE");
+  EXPECT_EQ(requests.back().path, "/v2/team/app/blobs/uploads/u2");
 }
 
 TEST(RegistryClientTest, ZeroByteBlobIsCommittedWithoutAPatch) {
