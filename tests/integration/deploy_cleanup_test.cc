@@ -119,7 +119,7 @@ TEST_F(DeployCleanupTest, ADeployDeletesOnlyImagesNothingThatStaysOrRunsUses) {
   const std::string web3 = Revision(Family("web"), ByDigest(d3));   // tagged release-1: protected
   const std::string web4 = Revision(Family("web"), ByDigest(d4));   // the worker service runs v4
   const std::string web5 = Revision(Family("web"), ByDigest(d5));   // nothing else: goes
-  const std::string web6 = Revision(Family("web"), ByTag("v6"));    // by tag, nothing else: goes
+  const std::string web6 = Revision(Family("web"), ByTag("v6"));    // by tag: kept (see below)
   const std::string web7 = Revision(Family("web"), ByDigest(d7));   // the current one: the rollback target
   const std::string worker = Revision(Family("worker"), ByTag("v4"));
   ASSERT_FALSE(web7.empty() || worker.empty());
@@ -149,14 +149,17 @@ TEST_F(DeployCleanupTest, ADeployDeletesOnlyImagesNothingThatStaysOrRunsUses) {
   EXPECT_FALSE(r.contains("cleanup_error")) << r;
   // web:8 is new and kept, web:7 is the rollback target, web:2 a task runs: the rest go.
   EXPECT_EQ(Sorted(r["deregistered"]), Sorted({web1, web3, web4, web5, web6})) << r;
-  EXPECT_EQ(Sorted(Field(r, "deleted_images", "image")), Sorted({ByDigest(d5), ByDigest(d6)})) << r;
+  EXPECT_EQ(Field(r, "deleted_images", "image"), Strings{ByDigest(d5)}) << r;
   std::map<std::string, std::string> kept;
   for (const json& k : r["kept_images"]) kept[k["image"]] = k["reason"];
-  ASSERT_EQ(kept.size(), 3u) << r;
+  ASSERT_EQ(kept.size(), 4u) << r;
+  // web:6 named its image by tag, and moto gives no registeredAt to tell whether v6 moved since
+  // (ECS does; the rule is unit-tested): kept.
+  EXPECT_EQ(kept[ByTag("v6")].find("named by tag v6, which may have moved since"), 0u) << r;
   EXPECT_EQ(kept[ByDigest(d1)].find("in use by task "), 0u) << r;  // the pull of web:2's task
   EXPECT_EQ(kept[ByDigest(d3)], "tag release-1 matches --protect-tag release-*") << r;
   EXPECT_EQ(kept[ByDigest(d4)], "in use by service worker") << r;
-  EXPECT_EQ(Digests(), Sorted({d1, d2, d3, d4, d7, d8}));
+  EXPECT_EQ(Digests(), Sorted({d1, d2, d3, d4, d6, d7, d8}));
   // ListServices, DescribeServices, ListTasks, DescribeTasks, DescribeImages, BatchDeleteImage
   // and the rest, as botocore would send them.
   EXPECT_EQ(testing::BotocoreProblems(proxy_->JsonCalls()), Strings{});
@@ -167,7 +170,7 @@ TEST_F(DeployCleanupTest, ADeployDeletesOnlyImagesNothingThatStaysOrRunsUses) {
   ASSERT_EQ(again.ExitCode(), 0) << again.Stderr();
   EXPECT_EQ(again.Results()[0]["status"], "cleaned") << again.Stdout();
   EXPECT_EQ(again.Results()[0]["deregistered"], json::array()) << again.Stdout();
-  EXPECT_EQ(Digests(), Sorted({d1, d2, d3, d4, d7, d8}));
+  EXPECT_EQ(Digests(), Sorted({d1, d2, d3, d4, d6, d7, d8}));
 }
 
 TEST_F(DeployCleanupTest, CleanUpOnItsOwnForAFamilyDryRunFirstAndALambdaFunctionsImageKept) {

@@ -7,6 +7,7 @@
 
 #include "sluice/deploy/image_cleanup.h"
 #include "sluice/util/exit_codes.h"
+#include "sluice/util/time_format.h"
 
 namespace sluice {
 namespace {
@@ -18,8 +19,10 @@ std::string FamilyOf(const std::string& arn) {
   return short_name.substr(0, short_name.rfind(':'));
 }
 
+// Digits only, and few enough for a long.
 bool IsNumber(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && s.size() < 16 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string TaskId(const std::string& arn) { return arn.substr(arn.rfind('/') + 1); }
@@ -32,33 +35,40 @@ class InUse {
 
   std::vector<ImageUse> uses;
 
-  // The images of one task definition revision (memoised: services share revisions).
-  Result<std::vector<std::string>> RevisionImages(const std::string& arn) {
-    if (auto it = images_.find(arn); it != images_.end()) return it->second;
+  // The images of one task definition revision (memoised: services share revisions), and when
+  // it was registered (ECS's registeredAt; absent from some emulators).
+  struct Revision {
+    std::vector<std::string> images;
+    std::optional<SystemTime> registered_at;
+  };
+  Result<Revision> DescribeRevision(const std::string& arn) {
+    if (auto it = revisions_.find(arn); it != revisions_.end()) return it->second;
     auto definition = deps_.ecs->DescribeTaskDefinition(arn);
     if (!definition.ok()) return definition.error();
-    std::vector<std::string> images;
+    Revision revision;
     for (const json& c : definition->value("containerDefinitions", json::array())) {
-      if (c.is_object() && c.value("image", json()).is_string()) images.push_back(c["image"]);
+      if (c.is_object() && c.value("image", json()).is_string()) revision.images.push_back(c["image"]);
     }
-    images_[arn] = images;
-    return images;
+    if (auto at = definition->find("registeredAt"); at != definition->end() && at->is_number()) {
+      revision.registered_at = FromEpochSeconds(at->get<double>());
+    }
+    revisions_[arn] = revision;
+    return revision;
   }
 
   Status AddRevision(const std::string& arn, const std::string& user) {
     if (!added_revisions_.insert(arn).second) return Status::Ok();
-    auto images = RevisionImages(arn);
-    if (!images.ok()) return images.error();
-    for (const std::string& image : *images) uses.push_back({image, user});
+    auto revision = DescribeRevision(arn);
+    if (!revision.ok()) return revision.error();
+    for (const std::string& image : revision->images) uses.push_back({image, user, std::nullopt});
     return Status::Ok();
   }
 
-  // The family's ACTIVE revisions, except the ones this clean-up removes; `listed`, when given,
-  // is the listing already made.
-  Status AddFamily(const std::string& family, const std::vector<std::string>* listed = nullptr) {
+  // The family's ACTIVE revisions, except the ones this clean-up removes (listed now, so that a
+  // revision registered while the clean-up ran counts).
+  Status AddFamily(const std::string& family) {
     if (!added_families_.insert(family).second) return Status::Ok();
-    Result<std::vector<std::string>> revisions =
-        listed != nullptr ? Result<std::vector<std::string>>(*listed) : deps_.ecs->ListActiveRevisions(family);
+    auto revisions = deps_.ecs->ListActiveRevisions(family);
     if (!revisions.ok()) return revisions.error();
     for (const std::string& arn : *revisions) {
       if (excluded_.count(arn)) continue;
@@ -88,8 +98,12 @@ class InUse {
         std::string name = service.value("serviceName", "?");
         std::vector<std::string> arns;
         if (service.value("taskDefinition", json()).is_string()) arns.push_back(service["taskDefinition"]);
-        for (const json& d : service.value("deployments", json::array())) {
-          if (d.is_object() && d.value("taskDefinition", json()).is_string()) arns.push_back(d["taskDefinition"]);
+        // Deployments, and the task sets of CODE_DEPLOY and EXTERNAL services (a blue/green
+        // standby set scaled to 0 runs nothing, but is a rollback target).
+        for (const char* list : {"deployments", "taskSets"}) {
+          for (const json& d : service.value(list, json::array())) {
+            if (d.is_object() && d.value("taskDefinition", json()).is_string()) arns.push_back(d["taskDefinition"]);
+          }
         }
         for (const std::string& arn : arns) {
           scan.revisions.emplace(arn, "service " + name);
@@ -104,6 +118,12 @@ class InUse {
                                      tasks->begin() + std::min(tasks->size(), begin + 100));
       auto described = deps_.ecs->DescribeTasks(cluster, batch);
       if (!described.ok()) return described.error();
+      // A task that stopped since the listing is MISSING; any other failure hides one that runs.
+      for (const EcsFailure& f : described->failures) {
+        if (f.reason != "MISSING") {
+          return Error::InvalidArgument("DescribeTasks could not describe " + f.arn + ": " + f.reason);
+        }
+      }
       for (const EcsTask& task : described->tasks) {
         std::string user = "task " + TaskId(task.arn) + " (" + ShortRevision(task.task_definition_arn) + ")";
         if (!task.task_definition_arn.empty()) scan.revisions.emplace(task.task_definition_arn, user);
@@ -169,7 +189,7 @@ class InUse {
 
  private:
   const CleanupDeps& deps_;
-  std::map<std::string, std::vector<std::string>> images_;
+  std::map<std::string, Revision> revisions_;
   std::set<std::string> added_revisions_, added_families_, excluded_;
 };
 
@@ -316,13 +336,15 @@ CleanupReport CleanUpEcsFamily(const CleanupOptions& options, const CleanupDeps&
       continue;
     }
     if (images && scanned.ok()) {
-      auto named = in_use.RevisionImages(arn);
+      auto named = in_use.DescribeRevision(arn);
       if (!named.ok()) {
         SetError(report, "cannot read " + ShortRevision(arn) + ": " + named.error().ToString() +
                              "; no image deleted", deps);
         scanned = named.error();
       } else {
-        for (const std::string& image : *named) removed.push_back({image, "revision " + ShortRevision(arn)});
+        for (const std::string& image : named->images) {
+          removed.push_back({image, "revision " + ShortRevision(arn), named->registered_at});
+        }
       }
     }
     if (StopHere(report, deps)) return report;
@@ -343,7 +365,7 @@ CleanupReport CleanUpEcsFamily(const CleanupOptions& options, const CleanupDeps&
   if (!images || !scanned.ok()) return report;
   // What stays: the family's other ACTIVE revisions (one that failed to deregister among them),
   // the cluster's, and --in-use-by's.
-  Status known = in_use.AddFamily(family, &*revisions);
+  Status known = in_use.AddFamily(family);
   if (known.ok()) known = in_use.AddCluster(*scan);
   if (known.ok()) known = in_use.AddOthers(options.images.in_use_by);
   if (!known.ok()) {

@@ -122,6 +122,20 @@ ImageCleanupPlan PlanImageCleanup(const ImageCleanupInput& input) {
       keep(use.uri, protecting);
       continue;
     }
+    if (uri->digest.empty()) {
+      // Named by tag: the image the tag names now is the one the revision ran only if it was
+      // pushed before the revision named it.
+      if (!use.named_at) {
+        keep(use.uri, "named by tag " + uri->tag + ", which may have moved since " + use.user +
+                          " named it (no registration time to tell)");
+        continue;
+      }
+      if (!image->pushed_at || *image->pushed_at > *use.named_at) {
+        keep(use.uri, "tag " + uri->tag + " now names an image pushed after " + use.user +
+                          " named it");
+        continue;
+      }
+    }
     auto [it, fresh] = planned.emplace(key, plan.deletions.size());
     if (fresh) {
       EcrImageUri repository = *uri;

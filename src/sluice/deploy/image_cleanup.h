@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sluice/services/ecr_client.h"
+#include "sluice/util/clock.h"
 #include "sluice/util/glob.h"
 
 namespace sluice {
@@ -44,6 +45,10 @@ std::string PinnedImage(std::string_view image, std::string_view digest);
 struct ImageUse {
   std::string uri;
   std::string user;
+  // When the user named it (a revision's registeredAt), for a removed one named by tag: the tag
+  // may have moved since to an image it never ran, which is deleted only when it was pushed
+  // before that. Unknown: an image named by tag is kept.
+  std::optional<SystemTime> named_at;
 };
 
 struct ImageCleanupInput {

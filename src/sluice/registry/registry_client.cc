@@ -316,8 +316,21 @@ Result<BlobPut> RegistryClient::UploadOnce(const Descriptor& blob, const BodyOpe
   auto started = Send(std::move(start), mount_from.empty() ? "StartUpload" : "MountBlob",
                       /*retry=*/true);
   if (!started.ok()) return started.error();
-  // 201 to a mount: the registry linked the blob from `mount_from`; 202: an upload session.
-  if (!mount_from.empty() && started->status == 201) return BlobPut::kMounted;
+  if (!mount_from.empty()) {
+    // 201: mounted, when what it names is the blob (a registry that ignored the mount and
+    // answered a plain POST with 201 would name an upload session).
+    const std::string* digest = started->Header("docker-content-digest");
+    const std::string* location = started->Header("location");
+    bool blob_named = (digest != nullptr && *digest == blob.digest) ||
+                      (location != nullptr && location->find("/blobs/uploads/") == std::string::npos);
+    if (started->status == 201 && blob_named) return BlobPut::kMounted;
+    // A refusal of the mount itself (a token without pull on `mount_from`: 401 or 403; an
+    // unknown source: 404) is a declined mount, not a failed push: ask again without it.
+    if (started->status != 202 && started->status != 201) {
+      if (!open) return BlobPut::kDeclined;
+      return UploadOnce(blob, open, progress, "");
+    }
+  }
   if (started->status != 202 && started->status != 201) {
     return RegistryError(*started, "StartUpload");
   }

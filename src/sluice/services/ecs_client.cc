@@ -173,6 +173,13 @@ Result<std::vector<nlohmann::json>> EcsClient::DescribeServices(
   auto output = CallJson(*client_, kEcsJson, "DescribeServices",
                          {{"cluster", cluster}, {"services", services}});
   if (!output.ok()) return output.error();
+  for (const auto& f : output->value("failures", nlohmann::json::array())) {
+    // MISSING: deleted since it was listed. Anything else hides a service that may run.
+    if (f.is_object() && f.value("reason", "") != "MISSING") {
+      return Error::InvalidArgument("DescribeServices could not describe " + f.value("arn", "?") +
+                                    ": " + f.value("reason", "?"));
+    }
+  }
   std::vector<nlohmann::json> found;
   for (const auto& s : output->value("services", nlohmann::json::array())) {
     if (s.is_object()) found.push_back(s);

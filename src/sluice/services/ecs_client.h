@@ -51,7 +51,7 @@ class EcsClient {
 
   // What a clean-up asks to know what runs. Every service ARN of the cluster (all pages).
   Result<std::vector<std::string>> ListServices(const std::string& cluster);
-  // DescribeServices for up to 10; MISSING ones are left out.
+  // DescribeServices for up to 10; MISSING ones are left out, any other failure is an error.
   Result<std::vector<nlohmann::json>> DescribeServices(const std::string& cluster,
                                                        const std::vector<std::string>& services);
   // Every task ARN of the cluster whose desired status is RUNNING (all pages): the tasks running

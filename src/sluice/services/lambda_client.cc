@@ -157,16 +157,22 @@ Result<std::string> LambdaClient::FunctionImage(const std::string& function,
                                                 const std::string& qualifier) {
   auto code = GetFunctionCode(function, qualifier);
   if (!code.ok()) return code.error();
-  return code->value("ImageUri", "");
+  auto uri = code->find("ImageUri");
+  return uri != code->end() && uri->is_string() ? uri->get<std::string>() : std::string();
 }
 
 Result<std::string> LambdaClient::FunctionImageByDigest(const std::string& function,
                                                         const std::string& qualifier) {
   auto code = GetFunctionCode(function, qualifier);
   if (!code.ok()) return code.error();
-  std::string uri = code->value("ImageUri", "");
+  auto text = [&](const char* name) {
+    auto it = code->find(name);
+    return it != code->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string uri = text("ImageUri");
   if (uri.find("@sha256:") != std::string::npos) return uri;
-  return code->value("ResolvedImageUri", uri);
+  std::string resolved = text("ResolvedImageUri");
+  return resolved.empty() ? uri : resolved;
 }
 
 Result<LambdaFunctionConfig> LambdaClient::UpdateFunctionImage(const std::string& function,

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sluice/util/time_format.h"
+
 namespace sluice {
 namespace {
 
@@ -15,9 +17,14 @@ const std::string kD1 = "sha256:" + std::string(64, '1');
 const std::string kD2 = "sha256:" + std::string(64, '2');
 const std::string kD3 = "sha256:" + std::string(64, '3');
 
+const SystemTime kPushed = FromEpochSeconds(1000);   // when team/app's images were pushed
+const SystemTime kNamed = FromEpochSeconds(2000);    // when the removed revisions named them
+const SystemTime kBefore = FromEpochSeconds(500);    // a revision registered before the push
+
 // team/app: D1 tagged v1 and release-1, D2 tagged v2, D3 untagged.
 std::map<std::string, std::vector<EcrImage>> Listing() {
-  return {{"123456789012:us-east-1:team/app", {{kD1, {"v1", "release-1"}, {}}, {kD2, {"v2"}, {}}, {kD3, {}, {}}}}};
+  return {{"123456789012:us-east-1:team/app",
+           {{kD1, {"v1", "release-1"}, kPushed}, {kD2, {"v2"}, kPushed}, {kD3, {}, kPushed}}}};
 }
 
 struct Case {
@@ -47,11 +54,17 @@ TEST(PlanImageCleanupTest, DeletesOnlyWhatNothingThatStaysOrRunsNames) {
        {{kApp + ":v2", "revision web:2"}, {kApp + "@" + kD3, "task abc (web:1)"}}, {}, {},
        {"in use by task abc (web:1)"}},
       {"two removed revisions naming one digest: deleted once",
-       {{kApp + "@" + kD3, "revision web:1"}, {kApp + ":v2", "revision web:2"},
+       {{kApp + "@" + kD3, "revision web:1"}, {kApp + ":v2", "revision web:2", kNamed},
         {kApp + "@" + kD3, "revision web:3"}},
        {}, {}, {kD3, kD2}, {}},
+      {"named by tag, and the tag's image was pushed after the revision named it: kept",
+       {{kApp + ":v2", "revision web:1", kBefore}}, {}, {}, {},
+       {"tag v2 now names an image pushed after revision web:1 named it"}},
+      {"named by tag with no registration time: kept, the tag may have moved",
+       {{kApp + ":v2", "revision web:1"}}, {}, {}, {},
+       {"named by tag v2, which may have moved since revision web:1 named it (no registration time to tell)"}},
       {"a tag matching --protect-tag keeps the image (every tag of it counts)",
-       {{kApp + ":v1", "revision web:1"}, {kApp + "@" + kD2, "revision web:2"}}, {}, {"release-*"},
+       {{kApp + ":v1", "revision web:1", kNamed}, {kApp + "@" + kD2, "revision web:2"}}, {}, {"release-*"},
        {kD2}, {"tag release-1 matches --protect-tag release-*"}},
       {"the same digest in another repository does not count",
        {{kApp + "@" + kD1, "revision web:1"}}, {{kHost + "/team/other@" + kD1, "service other"}}, {},
@@ -99,7 +112,7 @@ TEST(PlanImageCleanupTest, DeletesOnlyWhatNothingThatStaysOrRunsNames) {
 
 TEST(PlanImageCleanupTest, ADeletionSaysWhatGoesWithItAndWhoNamedIt) {
   ImageCleanupInput input;
-  input.removed = {{kApp + ":v1", "revision web:1"}, {kApp + "@" + kD1, "revision web:2"}};
+  input.removed = {{kApp + ":v1", "revision web:1", kNamed}, {kApp + "@" + kD1, "revision web:2"}};
   input.repositories = Listing();
   ImageCleanupPlan plan = PlanImageCleanup(input);
   ASSERT_EQ(plan.deletions.size(), 1u);

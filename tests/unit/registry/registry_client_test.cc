@@ -57,6 +57,7 @@ class ScriptedRegistry {
   bool expire_with_403 = false;         // expiry answered as ECR does: 403 DENIED, not 401
   std::map<std::string, std::string> tag_digests;  // what manifest HEADs by tag answer
   std::set<std::string> mountable;      // "repo digest": a mount from repo succeeds
+  int mount_status = 0;                 // answer mount POSTs with this (a token without pull on the source: 401)
   std::atomic<int> credential_calls{0};
   std::atomic<int> sleeps{0};
 
@@ -96,6 +97,9 @@ class ScriptedRegistry {
       if (!post_error_code.empty()) {
         return HttpResponse{404, {}, R"({"errors":[{"code":")" + post_error_code +
                                          R"(","message":"The repository with name 'team/app' does not exist"}]})"};
+      }
+      if (r.query.starts_with("mount=") && mount_status != 0) {
+        return HttpResponse{mount_status, {}, R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})"};
       }
       if (r.query.starts_with("mount=")) {
         size_t from = r.query.find("&from=");
@@ -221,6 +225,22 @@ TEST(RegistryClientTest, ADeclinedMountUploadsThroughTheSessionItOpened) {
   requests = registry.Requests();
   EXPECT_EQ(requests.back().method, "DELETE");
   EXPECT_EQ(requests.back().path, "/v2/team/app/blobs/uploads/u2");
+}
+
+TEST(RegistryClientTest, AMountRefusedOutrightIsAnUploadNotAFailure) {
+  for (int status : {401, 403, 404}) {
+    ScriptedRegistry registry;  // as distribution with token auth: the token has no pull on the source
+    registry.mount_status = status;
+    RegistryClient client = registry.Client();
+    std::string bytes = "layer " + std::to_string(status);
+    auto put = client.PutBlobFrom(Blob(bytes), BodyOf(bytes), nullptr, "team/base");
+    ASSERT_TRUE(put.ok()) << status << ": " << put.error().ToString();
+    EXPECT_EQ(*put, BlobPut::kUploaded) << status;
+    EXPECT_TRUE(*client.HasBlob(Blob(bytes))) << status;
+    auto only = client.PutBlobFrom(Blob("x"), nullptr, nullptr, "team/base");
+    ASSERT_TRUE(only.ok()) << status << ": " << only.error().ToString();
+    EXPECT_EQ(*only, BlobPut::kDeclined) << status;
+  }
 }
 
 TEST(RegistryClientTest, ZeroByteBlobIsCommittedWithoutAPatch) {
