@@ -3,16 +3,17 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "sluice/cli/json_lines.h"
 #include "sluice/cli/tool_main.h"
 #include "sluice/os/interrupt.h"
 #include "sluice/os/output_backlog.h"
+#include "sluice/services/default_client_context.h"
 #include "sluice/util/duration.h"
 #include "sluice/util/exit_codes.h"
 #include "sluice/util/logging.h"
-#include <algorithm>
-
-#include "sluice/services/default_client_context.h"
+#include "sluice/watch/mqtt_watch.h"
 #include "sluice/watch/s3_state_store.h"
 #include "sluice/watch/sqs_watch.h"
 #include "sluice/watch/watch_loop.h"
@@ -34,6 +35,7 @@ struct Flags {
   std::string state;
   std::string state_lease;  // empty: 60s
   std::string sqs_queue;
+  std::string client_id;
   bool once = false;
   bool initial = false;
   bool delete_on_emit = false;
@@ -91,13 +93,6 @@ int Run(const Flags& flags) {
     return Usage("name at least one TARGET (s3://bucket/key or prefix/), or --sqs-queue URL");
   }
 
-  std::vector<WatchTarget> targets;
-  for (const std::string& text : flags.targets) {
-    auto target = ParseWatchTarget(text);
-    if (!target.ok()) return Usage(target.error().message);
-    targets.push_back(std::move(target).value());
-  }
-
   InstallInterruptHandlers();
   WatchDeps deps;
   deps.clock = &RealClock();
@@ -107,10 +102,38 @@ int Run(const Flags& flags) {
   deps.interrupted = [] { return Interrupted(); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
 
+  std::vector<std::string> mqtt_targets;
+  std::copy_if(flags.targets.begin(), flags.targets.end(), std::back_inserter(mqtt_targets),
+               [](const std::string& t) { return IsMqttUri(t); });
+  if (!flags.client_id.empty() && mqtt_targets.empty())
+    return Usage("--client-id needs an mqtt:// TARGET");
+  if (!mqtt_targets.empty()) {
+    if (mqtt_targets.size() != flags.targets.size() || sqs) {
+      return Usage(
+          "mqtt:// targets cannot be mixed with other targets or --sqs-queue: run one "
+          "sluice-watch for each");
+    }
+    if (!flags.state.empty() || flags.initial) {
+      return Usage(std::string(flags.initial ? "--initial" : "--state") +
+                   " has no use with mqtt://: the broker keeps what was not acknowledged (give "
+                   "--client-id for a persistent session)");
+    }
+    auto config = MakeMqttWatchConfig(mqtt_targets, flags.client_id, ProcessEnvironment());
+    if (!config.ok()) return Usage(config.error().message);
+    return RunMqttWatch(options, *config, deps);
+  }
+
+  std::vector<WatchTarget> targets;
+  for (const std::string& text : flags.targets) {
+    auto target = ParseWatchTarget(text);
+    if (!target.ok()) return Usage(target.error().message);
+    targets.push_back(std::move(target).value());
+  }
+
   // Local paths need no AWS at all: no region, no credentials.
-  bool needs_aws = sqs || state_in_s3 || std::any_of(targets.begin(), targets.end(), [](const WatchTarget& t) {
-                     return t.kind != WatchTarget::kLocal;
-                   });
+  bool needs_aws = sqs || state_in_s3 ||
+                   std::any_of(targets.begin(), targets.end(),
+                               [](const WatchTarget& t) { return t.kind != WatchTarget::kLocal; });
   std::shared_ptr<const ClientContext> context;
   if (needs_aws) {
     ClientOptions client = ToClientOptions(flags.common);
@@ -185,8 +208,12 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Emit a JSON line on stdout for each new, changed or deleted S3 object.\n"
       "TARGET: s3://bucket/key (one object), s3://bucket/prefix/ or s3://bucket (every object "
-      "under it), a local file or directory; or --sqs-queue URL for S3 Event Notifications.\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, etag, "
-      "size, last_modified, version_id, source, detected_at, sqs (the message to acknowledge). "
+      "under it), a local file or directory, mqtt://HOST[:PORT]/TOPIC-FILTER (mqtts:// for TLS; "
+      "SLUICE_MQTT_USERNAME, SLUICE_MQTT_PASSWORD); or --sqs-queue URL for S3 Event "
+      "Notifications.\nEvent fields: event (created|updated|deleted|exists), uri, bucket, key, "
+      "etag, "
+      "size, last_modified, version_id, source, detected_at, sqs (the message to acknowledge), "
+      "topic (mqtt). "
       "See man sluice-watch.\n"
       "Exit: 0 after --once's event, 1 failure, 2 usage, 124 --timeout, 130 interrupted.",
       "sluice-watch"};
@@ -212,9 +239,13 @@ int main(int argc, char** argv) {
   app.add_option("--sqs-queue", flags.sqs_queue,
                  "read S3 Event Notifications (or EventBridge S3 events) from this SQS queue URL "
                  "instead of polling; TARGETs, if any, narrow the events");
-  app.add_flag("--delete-on-emit", flags.delete_on_emit,
-               "with --sqs-queue: delete each message once its events are written, for a reader "
-               "that cannot acknowledge (default: sluice-trigger deletes it when the work is done)");
+  app.add_option("--client-id", flags.client_id,
+                 "with mqtt://: the MQTT client id of a persistent session, so that messages "
+                 "published while the watcher is stopped are delivered when it comes back");
+  app.add_flag(
+      "--delete-on-emit", flags.delete_on_emit,
+      "with --sqs-queue: delete each message once its events are written, for a reader "
+      "that cannot acknowledge (default: sluice-trigger deletes it when the work is done)");
   app.add_option("--max-parallel", flags.max_parallel, "polls in flight at once (default 16)");
   return RunToolMain(app, argc, argv, [&] { return Run(flags); });
 }

@@ -1,4 +1,5 @@
-// Hashing, HMAC, hex and base64: the only place that includes OpenSSL.
+// Hashing, HMAC, hex and base64: the only place that includes OpenSSL's libcrypto (TLS for
+// MQTT is mqtt/mqtt_transport.cc's; HTTPS is libcurl's).
 #pragma once
 
 #include <array>
