@@ -16,6 +16,7 @@
 #include "sluice/trigger/ecs_task_action.h"
 #include "sluice/trigger/exec_action.h"
 #include "sluice/trigger/lambda_action.h"
+#include "sluice/trigger/mqtt_publish_action.h"
 #include "sluice/trigger/sqs_acknowledger.h"
 #include "sluice/trigger/trigger_runner.h"
 #include "sluice/util/duration.h"
@@ -49,6 +50,8 @@ struct Flags {
   std::string journal;
   std::string journal_lease;  // empty: 60s
   std::string lambda_function;
+  std::string publish;  // mqtt://host/topic-template
+  bool retain = false;
   std::string payload;
   std::string invocation_type = "RequestResponse";
 };
@@ -178,6 +181,14 @@ Result<std::unique_ptr<TriggerAction>> MakeLambda(const Flags& flags) {
   return MakeLambdaAction(std::move(lambda), std::move(options));
 }
 
+// Connects at start: a wrong host, password or certificate fails once, not per event.
+Result<std::unique_ptr<TriggerAction>> MakePublish(const Flags& flags) {
+  auto options = MakeMqttPublishOptions(flags.publish, ProcessEnvironment());
+  if (!options.ok()) throw UsageError(options.error().message);
+  options->retain = flags.retain;
+  return MakeMqttPublishAction(std::move(options).value());
+}
+
 // Also checks, before any event is read, that the cluster, the task definition and the
 // container exist: a typo fails once, at start, not once per event.
 Result<std::unique_ptr<TriggerAction>> MakeEcs(const Flags& flags) {
@@ -213,13 +224,16 @@ int Run(const Flags& flags) {
   SqsAcknowledgerOptions ack_options;
   try {
     bool lambda = !flags.lambda_function.empty();
-    int actions = int(flags.exec) + int(ecs) + int(lambda);
+    bool publish = !flags.publish.empty();
+    int actions = int(flags.exec) + int(ecs) + int(lambda) + int(publish);
     if (actions != 1) {
-      throw UsageError(actions > 1 ? "choose one action: --exec, --cluster/--task-definition or "
-                                     "--lambda-function"
+      throw UsageError(actions > 1 ? "choose one action: --exec, --cluster/--task-definition, "
+                                     "--lambda-function or --publish"
                                    : "no action: give --exec -- CMD..., --cluster C "
-                                     "--task-definition FAMILY[:REV], or --lambda-function NAME");
+                                     "--task-definition FAMILY[:REV], --lambda-function NAME, or "
+                                     "--publish mqtt://HOST/TOPIC");
     }
+    if (flags.retain && !publish) throw UsageError("--retain needs --publish");
     options = RunnerOptions(flags);
     auto visibility = Duration("--visibility-timeout", flags.visibility_timeout);
     // SQS's own bounds: a message may be hidden for at most 12 hours; a third of it (the
@@ -230,6 +244,13 @@ int Run(const Flags& flags) {
     ack_options.visibility = std::chrono::duration_cast<std::chrono::seconds>(visibility);
     if (flags.exec) {
       action = MakeExec(flags);
+    } else if (publish) {
+      auto made = MakePublish(flags);
+      if (!made.ok()) {
+        PrintError(kTool, made.error());
+        return kExitFailure;
+      }
+      action = std::move(made).value();
     } else if (lambda) {
       auto made = MakeLambda(flags);
       if (!made.ok()) {
@@ -332,9 +353,10 @@ int main(int argc, char** argv) {
       "in arguments and --env values are replaced, and SLUICE_KEY, SLUICE_URI, ... are set);\n"
       "--cluster C --task-definition FAMILY[:REV] starts an ECS task (a command after -- "
       "overrides the container's);\n"
-      "--lambda-function NAME[:QUALIFIER] invokes a Lambda function with the event as payload.\n"
+      "--lambda-function NAME[:QUALIFIER] invokes a Lambda function with the event as payload;\n"
+      "--publish mqtt://HOST/TOPIC publishes the event to an MQTT broker (QoS 1).\n"
       "Result: event, line, action, status (succeeded|failed|skipped|cancelled), exit_code, "
-      "task_arn, response, attempts, started_at, finished_at, seconds, error. See man "
+      "task_arn, response, topic, attempts, started_at, finished_at, seconds, error. See man "
       "sluice-trigger.\n"
       "Exit: 0 all succeeded, 1 something failed, 2 usage, 65 bad input with --strict, 130 "
       "interrupted.",
@@ -368,6 +390,12 @@ int main(int argc, char** argv) {
   AddRunTaskFlags(app, flags.ecs, "sluice-trigger");
   app.add_flag("--wait", flags.wait,
                "wait until each task stops; its essential container's exit code is the result");
+  app.add_option("--publish", flags.publish,
+                 "publish each event, as a sluice-watch line, to mqtt[s]://HOST[:PORT]/TOPIC "
+                 "(a template: artifacts/{basename}) with QoS 1; SLUICE_MQTT_USERNAME and "
+                 "SLUICE_MQTT_PASSWORD");
+  app.add_flag("--retain", flags.retain,
+               "with --publish: the broker keeps each topic's last event for new subscribers");
   app.add_option("--lambda-function", flags.lambda_function,
                  "invoke this Lambda function (NAME[:QUALIFIER] or ARN) per event, with the event "
                  "as its payload; a function error is a failed attempt");

@@ -1,5 +1,7 @@
 #include "sluice/mqtt/mqtt_session.h"
 
+#include "sluice/util/crypto.h"
+
 namespace sluice {
 namespace {
 
@@ -12,6 +14,23 @@ milliseconds Left(SteadyClock::time_point deadline) {
 }
 
 }  // namespace
+
+Status SetMqttCredentials(const Environment& env, MqttSessionOptions& options) {
+  options.username = env.GetNonEmpty("SLUICE_MQTT_USERNAME");
+  options.password = env.Get("SLUICE_MQTT_PASSWORD");
+  if (options.password && !options.username) {
+    return Error::InvalidArgument(
+        "SLUICE_MQTT_PASSWORD is set without SLUICE_MQTT_USERNAME: "
+        "MQTT sends a password only with a user name");
+  }
+  return Status::Ok();
+}
+
+std::string RandomMqttClientId(std::string_view prefix) {
+  uint8_t random[8];
+  RandomBytes(random, sizeof(random));
+  return std::string(prefix) + "-" + HexEncode(random, sizeof(random));
+}
 
 Result<std::unique_ptr<MqttSession>> MqttSession::Open(std::unique_ptr<MqttTransport> transport,
                                                        const MqttSessionOptions& options,

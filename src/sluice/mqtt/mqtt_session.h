@@ -15,6 +15,7 @@
 
 #include "sluice/mqtt/mqtt_packet.h"
 #include "sluice/mqtt/mqtt_transport.h"
+#include "sluice/util/environment.h"
 #include "sluice/util/result.h"
 
 namespace sluice {
@@ -31,6 +32,13 @@ struct MqttSessionOptions {
   // that it can be reported and acknowledged).
   size_t max_payload = 256 * 1024;
 };
+
+// Sets the user name and password from SLUICE_MQTT_USERNAME and SLUICE_MQTT_PASSWORD (never
+// from arguments: they would show in `ps`). A password without a user name is an error
+// (kInvalidArgument): MQTT 3.1.1 sends one only with the other.
+Status SetMqttCredentials(const Environment& env, MqttSessionOptions& options);
+// A client id no other client has: PREFIX-<16 random hex digits>.
+std::string RandomMqttClientId(std::string_view prefix);
 
 class MqttSession {
  public:

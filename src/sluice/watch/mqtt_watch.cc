@@ -232,22 +232,9 @@ Result<MqttWatchConfig> MakeMqttWatchConfig(const std::vector<std::string>& targ
   if (client_id.size() > 65535 || client_id.find('\0') != std::string::npos) {
     return Error::InvalidArgument("--client-id: at most 65535 bytes, no NUL");
   }
-  if (client_id.empty()) {
-    uint8_t random[8];
-    RandomBytes(random, sizeof(random));
-    config.session.client_id = "sluice-watch-" + HexEncode(random, sizeof(random));
-    config.session.clean_session = true;
-  } else {
-    config.session.client_id = client_id;
-    config.session.clean_session = false;
-  }
-  config.session.username = env.GetNonEmpty("SLUICE_MQTT_USERNAME");
-  config.session.password = env.Get("SLUICE_MQTT_PASSWORD");
-  if (config.session.password && !config.session.username) {
-    return Error::InvalidArgument(
-        "SLUICE_MQTT_PASSWORD is set without SLUICE_MQTT_USERNAME: "
-        "MQTT sends a password only with a user name");
-  }
+  config.session.clean_session = client_id.empty();
+  config.session.client_id = client_id.empty() ? RandomMqttClientId("sluice-watch") : client_id;
+  if (Status ok = SetMqttCredentials(env, config.session); !ok.ok()) return ok.error();
   MqttUri where = *broker;
   config.connect = [where] { return ConnectMqtt(where, kConnectTimeout); };
   return config;
