@@ -15,6 +15,7 @@
 #include "sluice/services/default_client_context.h"
 #include "sluice/trigger/ecs_task_action.h"
 #include "sluice/trigger/exec_action.h"
+#include "sluice/trigger/job_report.h"
 #include "sluice/trigger/lambda_action.h"
 #include "sluice/trigger/mqtt_publish_action.h"
 #include "sluice/trigger/sqs_acknowledger.h"
@@ -51,6 +52,7 @@ struct Flags {
   std::string journal_lease;  // empty: 60s
   std::string lambda_function;
   std::string publish;  // mqtt://host/topic-template
+  std::string report;   // s3://bucket/prefix/{key}.json or mqtt://host/topic/{key}
   bool retain = false;
   std::string payload;
   std::string invocation_type = "RequestResponse";
@@ -320,6 +322,28 @@ int Run(const Flags& flags) {
     journal->StartRenewing();
   }
 
+  std::unique_ptr<JobReporter> reporter;
+  if (!flags.report.empty()) {
+    JobReporterDeps report_deps;
+    report_deps.context = [&flags]() -> Result<std::shared_ptr<const ClientContext>> {
+      auto made = MakeClientContext(ToClientOptions(flags.common));
+      if (!made.ok()) return made.error();
+      return std::shared_ptr<const ClientContext>(std::move(made).value());
+    };
+    report_deps.env = &ProcessEnvironment();
+    report_deps.now = [] { return RealClock().Now(); };
+    report_deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
+    auto made = MakeJobReporter(flags.report, std::move(report_deps));
+    if (!made.ok()) {
+      if (made.error().kind == ErrorKind::kInvalidArgument) {
+        return PrintUsageError(kTool, made.error().message);
+      }
+      PrintError(kTool, made.error());
+      return kExitFailure;
+    }
+    reporter = std::move(made).value();
+  }
+
   auto input = MakeFdLineSource(STDIN_FILENO, options.max_line);
   std::mt19937_64 random(std::random_device{}());
   std::mutex random_mutex;
@@ -327,6 +351,7 @@ int Run(const Flags& flags) {
   deps.input = input.get();
   deps.acknowledger = &acknowledger;
   deps.journal = journal.get();
+  deps.reporter = reporter.get();
   deps.emit = [](const nlohmann::json& result) { return WriteJsonLine(result); };
   deps.log = [](const std::string& line) { LogLine(std::string(kTool) + ": " + line); };
   deps.interrupted = [] { return Interrupted(); };
@@ -394,6 +419,9 @@ int main(int argc, char** argv) {
                  "publish each event, as a sluice-watch line, to mqtt[s]://HOST[:PORT]/TOPIC "
                  "(a template: artifacts/{basename}) with QoS 1; SLUICE_MQTT_USERNAME and "
                  "SLUICE_MQTT_PASSWORD");
+  app.add_option("--report", flags.report,
+                 "write each job's status document (running, then succeeded or failed) to "
+                 "s3://BUCKET/PREFIX/{key}.json, or publish it retained to mqtt://HOST/TOPIC/{key}");
   app.add_flag("--retain", flags.retain,
                "with --publish: the broker keeps each topic's last event for new subscribers");
   app.add_option("--lambda-function", flags.lambda_function,

@@ -12,7 +12,10 @@
 # back; in the cloud it reaches it as S3 Event Notifications in an SQS queue
 # (../sqs-events-to-fargate/setup.sh with PREFIX=summaries/ makes one), each message deleted
 # only once its report is written. Job status: one result line per artifact in STATUS
-# (default service-b.jsonl); with JOURNAL, an artifact delivered twice is rendered once.
+# (default service-b.jsonl), and with REPORT a status document per job where an app can read
+# it: REPORT='mqtt://localhost/status/{basename}' (retained) locally,
+# REPORT='s3://my-bucket/status/{key}.json' in the cloud. With JOURNAL, an artifact delivered
+# twice is rendered once.
 set -euo pipefail
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 source "$here/../lib/wait-job.sh"
@@ -24,10 +27,11 @@ case $SOURCE in
   https://* | http://*) source_args=(--sqs-queue "$SOURCE") ;;
   *) echo "service-b.sh: SOURCE must be mqtt://, mqtts:// or an SQS queue URL" >&2; exit 2 ;;
 esac
-journal=()
-[ -z "${JOURNAL:-}" ] || journal=(--journal "$JOURNAL")
+extra=()
+[ -z "${JOURNAL:-}" ] || extra=(--journal "$JOURNAL")
+[ -z "${REPORT:-}" ] || extra+=(--report "$REPORT")
 
 sluice-watch --events created,updated --include '*.json' "${source_args[@]}" |
-  sluice-trigger --retries 2 ${journal[@]+"${journal[@]}"} --exec -- "$here/render.sh" \
+  sluice-trigger --retries 2 ${extra[@]+"${extra[@]}"} --exec -- "$here/render.sh" \
     >>"${STATUS:-service-b.jsonl}" &
 wait_job

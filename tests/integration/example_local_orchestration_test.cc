@@ -50,9 +50,10 @@ TEST_F(LocalOrchestrationExampleTest, LocallyAnArtifactsCreationTriggersTheNextS
               {"BROKER", "127.0.0.1:" + std::to_string(broker->port())},
               {"SOURCE", broker->uri("artifacts/#")},
               {"OUTPUT", dir + "/cache/reports"},
-              {"STATUS", dir + "/service-b.jsonl"}});
-  auto b = std::make_unique<ToolRun>(testing::ExamplePath("local-orchestration/service-b.sh"), dir, env,
-                                     std::vector<std::string>{});
+              {"STATUS", dir + "/service-b.jsonl"},
+              {"REPORT", broker->uri("status/{basename}")}});
+  auto b = std::make_unique<ToolRun>(testing::ExamplePath("local-orchestration/service-b.sh"), dir,
+                                     env, std::vector<std::string>{});
   ASSERT_TRUE(testing::WaitUntilWatching(*b)) << b->Stderr();
   ToolRun mirror(testing::ExamplePath("local-orchestration/mirror.sh"), dir, env, {});
   ASSERT_TRUE(testing::WaitUntilWatching(mirror)) << mirror.Stderr();
@@ -70,12 +71,15 @@ TEST_F(LocalOrchestrationExampleTest, LocallyAnArtifactsCreationTriggersTheNextS
   b->Signal(SIGTERM);
   EXPECT_EQ(b->ExitCode(), 130) << b->Stderr();
   testing::WriteFile(dir + "/inbox/returns.csv", "id,amount\n7,-3.50\n");
-  ASSERT_TRUE(WaitFor([&] {
-    for (const json& r : Lines(dir + "/cache/mirror.jsonl")) {
-      if (r["topic"] == "artifacts/returns.json" && r["status"] == "succeeded") return true;
-    }
-    return false;
-  }, 60000)) << mirror.Stderr();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const json& r : Lines(dir + "/cache/mirror.jsonl")) {
+          if (r["topic"] == "artifacts/returns.json" && r["status"] == "succeeded") return true;
+        }
+        return false;
+      },
+      60000))
+      << mirror.Stderr();
   b = std::make_unique<ToolRun>(testing::ExamplePath("local-orchestration/service-b.sh"), dir, env,
                                 std::vector<std::string>{});
   const std::string second = dir + "/cache/reports/returns.txt";
@@ -97,6 +101,13 @@ TEST_F(LocalOrchestrationExampleTest, LocallyAnArtifactsCreationTriggersTheNextS
     EXPECT_EQ(r["event"]["source"], "mqtt") << r;
   }
   EXPECT_EQ(b_status[1]["event"]["topic"], "artifacts/returns.json");
+  // The status documents, retained on the broker for an app that subscribes when it likes.
+  ToolRun sub("/bin/sh", dir, env,
+              {"-c", "mosquitto_sub -h 127.0.0.1 -p \"$0\" -t 'status/#' -v -C 2 -W 10",
+               std::to_string(broker->port())});
+  ASSERT_EQ(sub.ExitCode(), 0) << sub.Stderr();
+  EXPECT_TRUE(testing::Contains(sub.Stdout(), "status/orders.json {")) << sub.Stdout();
+  EXPECT_TRUE(testing::Contains(sub.Stdout(), "\"status\":\"succeeded\"")) << sub.Stdout();
   testing::RemoveTree(dir);
 }
 
@@ -123,14 +134,19 @@ TEST_F(LocalOrchestrationExampleTest, InTheCloudTheSameServiceBReadsS3EventsFrom
   auto env = testing::ExampleEnv(dir, *moto_, worker);
   env.insert({{"SOURCE", queue_url},
               {"OUTPUT", "s3://" + bucket + "/reports/"},
-              {"STATUS", dir + "/service-b.jsonl"}});
+              {"STATUS", dir + "/service-b.jsonl"},
+              {"REPORT", "s3://" + bucket + "/status/{key}.json"}});
   ToolRun b(testing::ExamplePath("local-orchestration/service-b.sh"), dir, env, {});
   ASSERT_TRUE(testing::WaitUntilWatching(b)) << b.Stderr();
   // What service A writes in the cloud: its artifact, in S3.
-  ASSERT_TRUE((*s3)->PutObject(bucket, "summaries/orders.json",
-                               R"({"source":"s3://example-orchestration/inbox/orders.csv","rows":3,"total":25.00})")
-                  .ok());
-  ASSERT_TRUE(WaitFor([&] { return testing::CountLines(ReadFile(dir + "/service-b.jsonl")) >= 1; }, 60000))
+  ASSERT_TRUE(
+      (*s3)
+          ->PutObject(
+              bucket, "summaries/orders.json",
+              R"({"source":"s3://example-orchestration/inbox/orders.csv","rows":3,"total":25.00})")
+          .ok());
+  ASSERT_TRUE(
+      WaitFor([&] { return testing::CountLines(ReadFile(dir + "/service-b.jsonl")) >= 1; }, 60000))
       << b.Stderr();
   b.Signal(SIGTERM);
   EXPECT_EQ(b.ExitCode(), 130) << b.Stderr();
@@ -141,6 +157,9 @@ TEST_F(LocalOrchestrationExampleTest, InTheCloudTheSameServiceBReadsS3EventsFrom
   auto report = (*s3)->GetObject(bucket, "reports/orders.txt");
   ASSERT_TRUE(report.ok()) << report.error().ToString() << b.Stderr();
   EXPECT_EQ(*report, "s3://example-orchestration/inbox/orders.csv: 3 rows, total 25\n");
+  auto job = (*s3)->GetObject(bucket, "status/summaries/orders.json.json");
+  ASSERT_TRUE(job.ok()) << job.error().ToString() << b.Stderr();
+  EXPECT_EQ(json::parse(*job)["status"], "succeeded") << *job;
 }
 
 }  // namespace

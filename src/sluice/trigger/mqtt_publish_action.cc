@@ -1,25 +1,18 @@
 #include "sluice/trigger/mqtt_publish_action.h"
 
-#include <mutex>
+#include "sluice/mqtt/mqtt_publisher.h"
 
 namespace sluice {
 namespace {
 
 class MqttPublishAction : public TriggerAction {
  public:
-  explicit MqttPublishAction(MqttPublishOptions options) : options_(std::move(options)) {}
+  explicit MqttPublishAction(MqttPublishOptions options)
+      : options_(std::move(options)),
+        publisher_(options_.session, options_.connect, options_.timeout) {}
 
   std::string_view name() const override { return "publish"; }
-
-  Status Connect() {
-    auto transport = options_.connect();
-    if (!transport.ok()) return transport.error();
-    auto session =
-        MqttSession::Open(std::move(transport).value(), options_.session, options_.timeout);
-    if (!session.ok()) return session.error();
-    session_ = std::move(session).value();
-    return Status::Ok();
-  }
+  Status Connect() { return publisher_.Connect(); }
 
   ActionOutcome Run(const TriggerEvent& event, int attempt, const std::atomic<bool>&) override {
     auto topic = options_.topic.Expand(event, attempt);
@@ -27,23 +20,8 @@ class MqttPublishAction : public TriggerAction {
     if (Status ok = CheckTopicName(*topic); !ok.ok()) {
       return FailedAttempt("cannot publish this event: " + ok.error().message, false);
     }
-    std::string payload = MqttEventPayload(event);
-    std::lock_guard lock(mutex_);
-    // One reconnect within the attempt: a broker that dropped an idle connection (keep-alive)
-    // or restarted is the common case, and needs no --retries.
-    Status published = Error::Network("not connected");
-    for (int tries = 0; tries < 2; ++tries) {
-      if (!session_) {
-        if (Status connected = Connect(); !connected.ok()) {
-          published = connected;
-          break;
-        }
-      }
-      published = session_->Publish(*topic, payload, 1, options_.retain, options_.timeout);
-      if (published.ok()) break;
-      session_.reset();
-    }
-    if (!published.ok()) {
+    if (Status published = publisher_.Publish(*topic, MqttEventPayload(event), options_.retain);
+        !published.ok()) {
       const Error& e = published.error();
       return FailedAttempt(
           "publishing to mqtt://" + options_.broker + "/" + *topic + ": " + e.message,
@@ -57,8 +35,7 @@ class MqttPublishAction : public TriggerAction {
 
  private:
   MqttPublishOptions options_;
-  std::mutex mutex_;
-  std::unique_ptr<MqttSession> session_;
+  MqttPublisher publisher_;
 };
 
 }  // namespace

@@ -396,6 +396,12 @@ class Runner {
   void RunJob(const Job& job) {
     SystemTime started = deps_.now();
     auto started_steady = Clock::now();
+    if (deps_.reporter != nullptr) {
+      deps_.reporter->Report(job.event, {{"action", action_.name()},
+                                         {"status", "running"},
+                                         {"attempts", 1},
+                                         {"started_at", FormatIso8601(started)}});
+    }
     ActionOutcome outcome;
     int attempt = 0;
     while (true) {
@@ -450,6 +456,7 @@ class Runner {
     }
     if (seconds) result["seconds"] = *seconds;
     if (!error.empty()) result["error"] = error;
+    if (deps_.reporter != nullptr && status != "skipped") deps_.reporter->Report(event, result);
     std::lock_guard lock(mutex_);
     if (status == "succeeded") ++counts_.succeeded;
     if (status == "failed") ++counts_.failed;

@@ -20,6 +20,7 @@
 #include "sluice/event/watch_event.h"
 #include "sluice/os/line_source.h"
 #include "sluice/trigger/event_acknowledger.h"
+#include "sluice/trigger/job_report.h"
 #include "sluice/trigger/trigger_action.h"
 #include "sluice/trigger/trigger_journal.h"
 #include "sluice/util/clock.h"
@@ -54,6 +55,9 @@ struct TriggerDeps {
   // is journaled before it starts and when it ends, and one that finished in an earlier run is
   // skipped. None: nothing survives the process.
   TriggerJournal* journal = nullptr;
+  // --report: each job's status document, written as it starts and when it ends (not for
+  // repeats, which are the original's job). None: result lines only.
+  JobReporter* reporter = nullptr;
 };
 
 int RunTrigger(const TriggerOptions& options, TriggerAction& action, const TriggerDeps& deps);

@@ -98,6 +98,7 @@ class TriggerRunnerTest : public ::testing::Test {
     deps.now = [] { return *ParseIso8601("2026-11-23T10:00:00Z"); };
     deps.random01 = [] { return 0.5; };
     deps.acknowledger = acknowledger;
+    deps.reporter = reporter;
     return RunTrigger(options, action, deps);
   }
 
@@ -115,6 +116,7 @@ class TriggerRunnerTest : public ::testing::Test {
   std::atomic<bool> interrupted{false};
   bool emit_ok = true;
   EventAcknowledger* acknowledger = nullptr;
+  JobReporter* reporter = nullptr;
 
  private:
   std::mutex mutex_;
@@ -557,6 +559,35 @@ TEST_F(TriggerRunnerTest, AtASignalWaitingAndUnreadEventsAreReturnedToTheirSourc
   std::sort(settled.begin(), settled.end());
   EXPECT_EQ(settled, (std::vector<std::string>{"a/e1 1: done", "b/e1 2: returned",
                                                "c/e1 3: returned"}));
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+class RecordingReporter : public JobReporter {
+ public:
+  void Report(const TriggerEvent& event, const nlohmann::json& state) override {
+    std::lock_guard lock(mutex);
+    reports.push_back(event.Field("key").value_or("") + ":" + state.value("status", "") + ":" +
+                      std::to_string(state.value("attempts", 0)));
+  }
+  std::mutex mutex;
+  std::vector<std::string> reports;
+};
+
+TEST_F(TriggerRunnerTest, EachJobIsReportedWhenItStartsAndWhenItEndsButARepeatIsNot) {
+  RecordingReporter recording;
+  reporter = &recording;
+  options.retries = 1;
+  action.script = [](const TriggerEvent& event, int, const std::atomic<bool>&) {
+    return event.Field("key") == "bad" ? Failure("exit 1") : Success();
+  };
+  EXPECT_EQ(Run({Line("a"), Line("bad"), Line("a")}), kExitFailure);
+  EXPECT_EQ(recording.reports,
+            (std::vector<std::string>{"a:running:1", "a:succeeded:1", "bad:running:1", "bad:failed:2"}));
 }
 
 }  // namespace
