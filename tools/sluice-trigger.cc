@@ -186,7 +186,7 @@ Result<std::unique_ptr<TriggerAction>> MakeLambda(const Flags& flags) {
 // Connects at start: a wrong host, password or certificate fails once, not per event.
 Result<std::unique_ptr<TriggerAction>> MakePublish(const Flags& flags) {
   auto options = MakeMqttPublishOptions(flags.publish, ProcessEnvironment());
-  if (!options.ok()) throw UsageError(options.error().message);
+  if (!options.ok()) throw UsageError("--publish: " + options.error().message);
   options->retain = flags.retain;
   return MakeMqttPublishAction(std::move(options).value());
 }
@@ -246,22 +246,9 @@ int Run(const Flags& flags) {
     ack_options.visibility = std::chrono::duration_cast<std::chrono::seconds>(visibility);
     if (flags.exec) {
       action = MakeExec(flags);
-    } else if (publish) {
-      auto made = MakePublish(flags);
-      if (!made.ok()) {
-        PrintError(kTool, made.error());
-        return kExitFailure;
-      }
-      action = std::move(made).value();
-    } else if (lambda) {
-      auto made = MakeLambda(flags);
-      if (!made.ok()) {
-        PrintError(kTool, made.error());
-        return kExitFailure;
-      }
-      action = std::move(made).value();
     } else {
-      auto made = MakeEcs(flags);
+      // These check what they act on before any input is read: a typo fails once, at start.
+      auto made = publish ? MakePublish(flags) : lambda ? MakeLambda(flags) : MakeEcs(flags);
       if (!made.ok()) {
         PrintError(kTool, made.error());
         return kExitFailure;

@@ -6,6 +6,7 @@
 #include "sluice/mqtt/mqtt_uri.h"
 #include "sluice/services/s3_client.h"
 #include "sluice/trigger/event_template.h"
+#include "sluice/trigger/mqtt_publish_action.h"
 #include "sluice/util/time_format.h"
 
 namespace sluice {
@@ -87,30 +88,24 @@ Result<std::unique_ptr<JobReporter>> MakeS3Reporter(std::string_view uri, JobRep
 }
 
 Result<std::unique_ptr<JobReporter>> MakeMqttReporter(std::string_view text, JobReporterDeps deps) {
-  auto uri = ParseMqttUri(text);
-  if (!uri.ok()) return uri.error();
-  auto topic = EventTemplate::Parse(uri->topic);
-  if (!topic.ok()) return Error::InvalidArgument("--report: " + topic.error().message);
-  if (!topic->has_placeholders()) {
-    if (Status ok = CheckTopicName(uri->topic); !ok.ok()) return ok.error();
+  // The broker, topic template and credentials as --publish takes them.
+  MapEnvironment none;
+  auto options = MakeMqttPublishOptions(text, deps.env != nullptr ? *deps.env : none);
+  if (!options.ok()) {
+    Error e = options.error();
+    e.message = "--report: " + e.message;
+    return e;
   }
-  MqttSessionOptions session;
-  session.client_id = RandomMqttClientId("sluice-trigger-report");
-  if (deps.env != nullptr) {
-    if (Status ok = SetMqttCredentials(*deps.env, session); !ok.ok()) return ok.error();
-  }
-  MqttUri where = *uri;
-  constexpr std::chrono::milliseconds kTimeout{10000};
-  auto publisher = std::make_shared<MqttPublisher>(
-      session, [where] { return ConnectMqtt(where, kTimeout); }, kTimeout);
+  auto publisher =
+      std::make_shared<MqttPublisher>(options->session, options->connect, options->timeout);
   if (Status connected = publisher->Connect(); !connected.ok()) return connected.error();
   auto writer = [publisher](const std::string& name, const std::string& body) -> Status {
     if (Status ok = CheckTopicName(name); !ok.ok()) return ok;
     return publisher->Publish(name, body, /*retain=*/true);
   };
-  return std::unique_ptr<JobReporter>(
-      std::make_unique<TemplatedReporter>((uri->tls ? "mqtts://" : "mqtt://") + uri->Broker() + "/",
-                                          std::move(topic).value(), writer, std::move(deps)));
+  std::string scheme = text.starts_with("mqtts://") ? "mqtts://" : "mqtt://";
+  return std::unique_ptr<JobReporter>(std::make_unique<TemplatedReporter>(
+      scheme + options->broker + "/", std::move(options->topic), writer, std::move(deps)));
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ Result<MqttPublishOptions> MakeMqttPublishOptions(std::string_view text, const E
   auto uri = ParseMqttUri(text);
   if (!uri.ok()) return uri.error();
   auto topic = EventTemplate::Parse(uri->topic);
-  if (!topic.ok()) return Error::InvalidArgument("--publish: " + topic.error().message);
+  if (!topic.ok()) return topic.error();
   if (!topic->has_placeholders()) {
     if (Status ok = CheckTopicName(uri->topic); !ok.ok()) return ok.error();
   }
