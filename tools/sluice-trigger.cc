@@ -185,6 +185,17 @@ Result<std::unique_ptr<TriggerAction>> MakeLambda(const Flags& flags) {
 
 // Connects at start: a wrong host, password or certificate fails once, not per event.
 Result<std::unique_ptr<TriggerAction>> MakePublish(const Flags& flags) {
+  // What the other actions take and this one would ignore.
+  for (const auto& [given, flag] : {std::pair{!flags.env.empty(), "--env"},
+                                    std::pair{!flags.command.empty(), "a command after --"},
+                                    std::pair{flags.wait, "--wait"},
+                                    std::pair{!flags.timeout.empty(), "--timeout"},
+                                    std::pair{!flags.payload.empty(), "--payload"}}) {
+    if (given) {
+      throw UsageError(std::string(flag) + " has no use with --publish: the event line is the "
+                       "message");
+    }
+  }
   auto options = MakeMqttPublishOptions(flags.publish, ProcessEnvironment());
   if (!options.ok()) throw UsageError("--publish: " + options.error().message);
   options->retain = flags.retain;

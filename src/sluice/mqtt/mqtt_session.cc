@@ -27,9 +27,11 @@ Status SetMqttCredentials(const Environment& env, MqttSessionOptions& options) {
 }
 
 std::string RandomMqttClientId(std::string_view prefix) {
+  // MQTT 3.1.1 promises only ids of 1 to 23 letters and digits to be accepted everywhere.
   uint8_t random[8];
   RandomBytes(random, sizeof(random));
-  return std::string(prefix) + "-" + HexEncode(random, sizeof(random));
+  std::string id = std::string(prefix.substr(0, 15)) + HexEncode(random, sizeof(random));
+  return id.substr(0, 23);
 }
 
 Result<std::unique_ptr<MqttSession>> MqttSession::Open(std::unique_ptr<MqttTransport> transport,
@@ -48,12 +50,18 @@ Result<std::unique_ptr<MqttSession>> MqttSession::Open(std::unique_ptr<MqttTrans
   auto connack = ParseConnack(*packet);
   if (!connack.ok()) return connack.error();
   if (connack->return_code != 0) {
-    Error e = connack->return_code == 4 || connack->return_code == 5
-                  ? Error::Credentials("the MQTT broker refused the connection: " +
-                                       ConnackRefusal(connack->return_code))
-                  : Error::Network("the MQTT broker refused the connection: " +
-                                   ConnackRefusal(connack->return_code));
-    return e;
+    // Only "unavailable" (3) may pass: the others will be refused again.
+    std::string why =
+        "the MQTT broker refused the connection: " + ConnackRefusal(connack->return_code);
+    switch (connack->return_code) {
+      case 3:
+        return Error::Network(why);
+      case 4:
+      case 5:
+        return Error::Credentials(why);
+      default:
+        return Error::Config(why);
+    }
   }
   session->session_present_ = connack->session_present;
   return session;
@@ -199,6 +207,8 @@ Status MqttSession::Publish(std::string_view topic, std::string_view payload, ui
   return Status::Ok();
 }
 
-void MqttSession::Disconnect() { (void)Send(EncodeDisconnect()); }
+void MqttSession::Disconnect() {
+  if (Send(EncodeDisconnect()).ok()) transport_->Finish(std::chrono::milliseconds(500));
+}
 
 }  // namespace sluice

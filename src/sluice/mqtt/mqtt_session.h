@@ -37,7 +37,8 @@ struct MqttSessionOptions {
 // from arguments: they would show in `ps`). A password without a user name is an error
 // (kInvalidArgument): MQTT 3.1.1 sends one only with the other.
 Status SetMqttCredentials(const Environment& env, MqttSessionOptions& options);
-// A client id no other client has: PREFIX-<16 random hex digits>.
+// A client id no other client has: PREFIX (up to 15 characters) and random hex digits, 23
+// letters and digits in all.
 std::string RandomMqttClientId(std::string_view prefix);
 
 class MqttSession {
@@ -67,7 +68,9 @@ class MqttSession {
   Status Publish(std::string_view topic, std::string_view payload, uint8_t qos, bool retain,
                  std::chrono::milliseconds timeout, bool dup = false);
 
-  // Sends DISCONNECT: the broker then discards no session state but the connection.
+  // Sends DISCONNECT and waits (briefly) for the broker to close the connection, so that the
+  // PUBACKs sent before it are not lost to a reset: the broker then keeps a persistent
+  // session's state but ends the connection.
   void Disconnect();
 
  private:

@@ -47,6 +47,15 @@ std::string OpenSslError() {
   return text;
 }
 
+// Reads and drops what arrives until the peer closes or the deadline passes.
+void Drain(int fd, Clock::time_point deadline) {
+  char buffer[4096];
+  while (WaitFd(fd, POLLIN, deadline)) {
+    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return;
+  }
+}
+
 class Socket {
  public:
   explicit Socket(int fd) : fd_(fd) {}
@@ -115,6 +124,11 @@ class TcpTransport : public MqttTransport {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return std::string();
       return Error::Network(std::string("reading from the MQTT broker: ") + std::strerror(errno));
     }
+  }
+
+  void Finish(std::chrono::milliseconds wait) override {
+    shutdown(socket_->fd(), SHUT_WR);
+    Drain(socket_->fd(), Clock::now() + wait);
   }
 
   Status Write(std::string_view bytes) override {
@@ -192,6 +206,13 @@ class TlsTransport : public MqttTransport {
       return rc.error();
     }
     return Status::Ok();
+  }
+
+  void Finish(std::chrono::milliseconds wait) override {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // close_notify; the peer's is not waited for
+    shutdown(socket_->fd(), SHUT_WR);
+    Drain(socket_->fd(), Clock::now() + wait);
   }
 
   Result<std::string> Read(std::chrono::milliseconds wait) override {

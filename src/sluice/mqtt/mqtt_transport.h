@@ -22,6 +22,10 @@ class MqttTransport {
   virtual Result<std::string> Read(std::chrono::milliseconds wait) = 0;
   // Writes all of `bytes`; an error when the connection failed or stayed blocked for 30 s.
   virtual Status Write(std::string_view bytes) = 0;
+  // Ends our side (TLS close_notify, then a TCP half-close) and reads until the peer closes or
+  // `wait` passes. Closing a socket with unread data makes Linux send a reset, which can drop
+  // what was written last.
+  virtual void Finish(std::chrono::milliseconds) {}
 };
 
 // Connects to the broker `uri` names (TLS for mqtts://), giving up after `timeout`.

@@ -8,6 +8,10 @@ namespace {
 constexpr size_t kMaxTopicBytes = 65535;
 
 Error Bad(std::string_view text, std::string_view why) {
+  // A URI with an @ may hold a password (mqtt://user:pa/ss@host/t): it is not quoted back.
+  if (text.find('@') != std::string_view::npos) {
+    return Error::InvalidArgument("invalid MQTT URI: " + std::string(why));
+  }
   return Error::InvalidArgument("invalid MQTT URI \"" + std::string(text) +
                                 "\": " + std::string(why));
 }

@@ -98,7 +98,11 @@ Result<std::unique_ptr<JobReporter>> MakeMqttReporter(std::string_view text, Job
   }
   auto publisher =
       std::make_shared<MqttPublisher>(options->session, options->connect, options->timeout);
-  if (Status connected = publisher->Connect(); !connected.ok()) return connected.error();
+  if (Status connected = publisher->Connect(); !connected.ok()) {
+    Error e = connected.error();
+    e.message = "--report: " + e.message;
+    return e;
+  }
   auto writer = [publisher](const std::string& name, const std::string& body) -> Status {
     if (Status ok = CheckTopicName(name); !ok.ok()) return ok;
     return publisher->Publish(name, body, /*retain=*/true);

@@ -55,7 +55,7 @@ Result<MqttPublishOptions> MakeMqttPublishOptions(std::string_view text, const E
     if (Status ok = CheckTopicName(uri->topic); !ok.ok()) return ok.error();
   }
   MqttPublishOptions options{.broker = uri->Broker(), .topic = std::move(topic).value()};
-  options.session.client_id = RandomMqttClientId("sluice-trigger");
+  options.session.client_id = RandomMqttClientId("sluicetrigger");
   options.session.clean_session = true;
   if (Status ok = SetMqttCredentials(env, options.session); !ok.ok()) return ok.error();
   MqttUri where = *uri;

@@ -1,6 +1,7 @@
 #include "sluice/watch/mqtt_watch.h"
 
 #include <algorithm>
+#include <deque>
 #include <set>
 
 #include "sluice/event/mqtt_message.h"
@@ -18,11 +19,18 @@ constexpr milliseconds kFirstBackoff{500};
 constexpr milliseconds kMaxBackoff{30000};
 constexpr size_t kMaxBatch = 256;  // messages written before one flush of PUBACKs
 constexpr size_t kMaxRemembered = 4096;
+constexpr std::chrono::seconds kHealthySession{10};
 
 // A message whose events were written but whose PUBACK may not have reached the broker: when
 // the broker sends it again (DUP), it is acknowledged without being written twice.
 std::string MessageKey(const MqttPublish& m) {
   return std::to_string(m.packet_id) + ":" + Sha256Hex(m.topic + '\0' + m.payload);
+}
+
+// A field as text; `otherwise` when it is missing or not a string.
+std::string StringField(const nlohmann::json& event, const char* name, const char* otherwise) {
+  auto it = event.find(name);
+  return it != event.end() && it->is_string() ? it->get<std::string>() : otherwise;
 }
 
 bool IsFatal(const Error& e) {
@@ -57,11 +65,20 @@ class MqttWatch {
       }
       if (warned) deps_.log("connected to mqtt://" + config_.broker + " again");
       warned = false;
-      backoff = kFirstBackoff;
+      SystemTime opened = deps_.clock->Now();
+      delivered_ = false;
       std::optional<int> code = Consume(**session);
       if (code) {
         (*session)->Disconnect();
         return *code;
+      }
+      // A session that ends as soon as it is open (another client taking over the same client
+      // id, a broker that drops the client) waits before the next try, as a refused one does.
+      if (!delivered_ && deps_.clock->Now() - opened < kHealthySession) {
+        if (!deps_.sleep(std::min(backoff, TimeLeft()))) return kExitInterrupted;
+        backoff = std::min(backoff * 2, kMaxBackoff);
+      } else {
+        backoff = kFirstBackoff;
       }
     }
   }
@@ -85,7 +102,10 @@ class MqttWatch {
     if (!session.ok()) return session.error();
     // A persistent session the broker kept still has its subscriptions; subscribing again
     // would make the broker send every retained message again.
-    bool kept = (*session)->session_present() && !config_.session.clean_session;
+    // This process subscribes once in any case, so that the filters given are the ones in
+    // effect (a session made by an earlier run with other filters, a first subscription cut
+    // short); reconnects to a session the broker kept do not subscribe again.
+    bool kept = subscribed_ && (*session)->session_present() && !config_.session.clean_session;
     if (!kept) {
       for (const std::string& filter : config_.filters) {
         auto granted = (*session)->Subscribe(filter, 1, kConnectTimeout);
@@ -95,6 +115,7 @@ class MqttWatch {
                     "\": messages published while the watcher is away are not kept");
         }
       }
+      subscribed_ = true;
     }
     if (!announced_) {
       std::string filters;
@@ -141,7 +162,11 @@ class MqttWatch {
       bool done = false;
       for (const MqttPublish& message : batch) {
         auto handled = Handle(message);
-        if (!handled) return kExitSuccess;  // the reader went away: leave the rest unacknowledged
+        if (!handled) {
+          // The reader went away: what it got is acknowledged, the rest stays at the broker.
+          (void)session.Acknowledge(acks);
+          return kExitSuccess;
+        }
         if (message.qos > 0) {
           acks.push_back(message.packet_id);
           keys.push_back(MessageKey(message));
@@ -151,8 +176,10 @@ class MqttWatch {
           break;  // the rest stays unacknowledged: the broker keeps it for the next watcher
         }
       }
+      // Remembered whether or not the PUBACK seems to go out: a connection the broker already
+      // closed (a reader that blocked us past the keep-alive) takes the write and drops it.
+      for (std::string& key : keys) Remember(std::move(key));
       if (Status acked = session.Acknowledge(acks); !acked.ok()) {
-        for (std::string& key : keys) Remember(std::move(key));
         deps_.log("warning: lost the connection to mqtt://" + config_.broker +
                   " before acknowledging (" + acked.error().message + "); reconnecting");
         if (done) return kExitSuccess;
@@ -165,7 +192,14 @@ class MqttWatch {
   // Writes a message's events (all of them, also with --once); whether any was written, or
   // nullopt when the reader went away.
   std::optional<bool> Handle(const MqttPublish& message) {
-    if (message.dup && written_unacked_.erase(MessageKey(message)) > 0) return false;
+    if (message.dup && written_.count(MessageKey(message)) > 0) return false;
+    // A clean session subscribes again after each reconnect, and the broker sends the topics'
+    // retained messages again: those seen already in this run are not events.
+    if (message.retain) {
+      std::string key = "retained:" + Sha256Hex(message.topic + '\0' + message.payload);
+      if (written_.count(key) > 0) return false;
+      Remember(std::move(key));
+    }
     if (message.truncated) {
       deps_.log("warning: message on topic " + message.topic + ": a payload of " +
                 std::to_string(message.payload_length) + " bytes is over the limit of " +
@@ -180,14 +214,14 @@ class MqttWatch {
       return false;
     }
     bool wrote = false;
+    delivered_ = true;
     for (const nlohmann::json& event : *events) {
-      std::string kind = event.value("event", "created");
-      auto parsed = ParseChangeKind(kind);
+      auto parsed = ParseChangeKind(StringField(event, "event", "created"));
       if (!parsed || std::find(options_.events.begin(), options_.events.end(), *parsed) ==
                          options_.events.end()) {
         continue;
       }
-      if (!KeySelected(options_, event.value("key", ""))) continue;
+      if (!KeySelected(options_, StringField(event, "key", ""))) continue;
       if (!deps_.emit(event)) return std::nullopt;
       wrote = true;
       last_activity_ = deps_.clock->Now();
@@ -195,9 +229,14 @@ class MqttWatch {
     return wrote;
   }
 
+  // Bounded, oldest out first.
   void Remember(std::string key) {
-    if (written_unacked_.size() >= kMaxRemembered) written_unacked_.erase(written_unacked_.begin());
-    written_unacked_.insert(std::move(key));
+    if (!written_.insert(key).second) return;
+    order_.push_back(std::move(key));
+    if (order_.size() > kMaxRemembered) {
+      written_.erase(order_.front());
+      order_.pop_front();
+    }
   }
 
   const WatchOptions& options_;
@@ -205,7 +244,11 @@ class MqttWatch {
   const WatchDeps& deps_;
   SystemTime last_activity_;
   bool announced_ = false;
-  std::set<std::string> written_unacked_;
+  bool subscribed_ = false;
+  bool delivered_ = false;  // the current session delivered a message
+  // Messages written (and acknowledged, or about to be), and retained messages seen.
+  std::set<std::string> written_;
+  std::deque<std::string> order_;
 };
 
 }  // namespace
@@ -233,7 +276,7 @@ Result<MqttWatchConfig> MakeMqttWatchConfig(const std::vector<std::string>& targ
     return Error::InvalidArgument("--client-id: at most 65535 bytes, no NUL");
   }
   config.session.clean_session = client_id.empty();
-  config.session.client_id = client_id.empty() ? RandomMqttClientId("sluice-watch") : client_id;
+  config.session.client_id = client_id.empty() ? RandomMqttClientId("sluicewatch") : client_id;
   if (Status ok = SetMqttCredentials(env, config.session); !ok.ok()) return ok.error();
   MqttUri where = *broker;
   config.connect = [where] { return ConnectMqtt(where, kConnectTimeout); };

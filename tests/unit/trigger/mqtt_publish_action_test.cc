@@ -141,7 +141,7 @@ TEST(MqttPublishOptionsTest, UsageErrors) {
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->broker, "h:8883");
   EXPECT_EQ(ok->session.username, "u");
-  EXPECT_TRUE(ok->session.client_id.starts_with("sluice-trigger-"));
+  EXPECT_TRUE(ok->session.client_id.starts_with("sluicetrigger"));
 }
 
 }  // namespace

@@ -36,6 +36,9 @@ struct FakeBroker {
   int refuse_connections = 0;  // the next N connections fail (broker down)
   uint8_t connack_code = 0;
   bool fail_next_puback = false;  // the connection breaks as the next PUBACK is written
+  bool lose_next_puback = false;  // the next PUBACK is written but never arrives; the
+                                  // connection is found closed at the next read
+  int drop_after_connack = 0;     // the next N connections close right after their CONNACK
   std::string last_client_id;
   uint16_t next_id = 1;
 
@@ -54,6 +57,10 @@ class FakeBrokerTransport : public MqttTransport {
   Result<std::string> Read(std::chrono::milliseconds wait) override {
     if (closed_) return Error::Network("closed");
     if (!out_.empty()) return std::exchange(out_, "");
+    if (drop_ || lost_) {
+      closed_ = true;
+      return Error::Network("the MQTT broker closed the connection");
+    }
     if (connected_) {
       std::string bytes;
       for (Message& m : broker_->queue) {
@@ -89,6 +96,10 @@ class FakeBrokerTransport : public MqttTransport {
                                  static_cast<char>(broker_->connack_code)};
           out_ += connack;
           connected_ = broker_->connack_code == 0 && broker_->session_exists;
+          if (broker_->drop_after_connack > 0) {
+            --broker_->drop_after_connack;
+            drop_ = true;
+          }
           if (!clean) broker_->session_exists = broker_->connack_code == 0;
           break;
         }
@@ -105,6 +116,11 @@ class FakeBrokerTransport : public MqttTransport {
             broker_->fail_next_puback = false;
             closed_ = true;
             return Error::Network("connection reset");
+          }
+          if (broker_->lose_next_puback) {
+            broker_->lose_next_puback = false;
+            lost_ = true;
+            break;
           }
           uint16_t id = *ParsePacketId(**packet);
           broker_->pubacks.push_back(id);
@@ -127,6 +143,8 @@ class FakeBrokerTransport : public MqttTransport {
   std::string out_;
   bool connected_ = false;
   bool closed_ = false;
+  bool drop_ = false;
+  bool lost_ = false;
   std::set<uint16_t> resent_;
 };
 
@@ -151,7 +169,7 @@ class MqttWatchTest : public ::testing::Test {
       events_.push_back(j);
       // Nothing written so far has been acknowledged yet when the event is being written.
       acked_when_written_.push_back(broker_.pubacks.size());
-      return reader_present_;
+      return reader_present_ && events_.size() <= reader_takes_;
     };
     deps.sleep = [this](std::chrono::milliseconds d) {
       clock_.SleepFor(d);
@@ -175,6 +193,7 @@ class MqttWatchTest : public ::testing::Test {
   FakeBroker broker_;
   MqttWatchConfig config_;
   bool reader_present_ = true;
+  size_t reader_takes_ = SIZE_MAX;     // the reader goes away after this many events
   std::chrono::milliseconds tick_{0};  // how far the clock moves at each check for a signal
   std::vector<nlohmann::json> events_;
   std::vector<size_t> acked_when_written_;
@@ -248,6 +267,62 @@ TEST_F(MqttWatchTest, AReaderThatWentAwayLeavesTheMessageAtTheBroker) {
   EXPECT_EQ(broker_.queue.size(), 1u);
 }
 
+TEST_F(MqttWatchTest, WhatTheReaderGotBeforeItWentAwayIsAcknowledged) {
+  broker_.Publish("cache/a", "/cache/a");
+  broker_.Publish("cache/b", "/cache/b");
+  reader_takes_ = 1;
+  EXPECT_EQ(Run({}), kExitSuccess);
+  EXPECT_EQ(broker_.pubacks, (std::vector<uint16_t>{1}));
+  ASSERT_EQ(broker_.queue.size(), 1u);
+  EXPECT_EQ(broker_.queue[0].topic, "cache/b");
+}
+
+TEST_F(MqttWatchTest, AMessageSentAgainAfterAPubackLostInTransitIsNotWrittenTwice) {
+  // The PUBACK's write succeeds, but the broker had closed the connection (a reader that kept
+  // the watcher blocked past the keep-alive): the broker sends the message again, DUP set.
+  broker_.Publish("cache/a", "/cache/a");
+  broker_.lose_next_puback = true;
+  EXPECT_EQ(Run({}), kExitInterrupted);
+  EXPECT_EQ(events_.size(), 1u) << Log();
+  EXPECT_EQ(broker_.connects, 2) << Log();
+  EXPECT_EQ(broker_.pubacks, (std::vector<uint16_t>{1}));
+}
+
+TEST_F(MqttWatchTest, AFieldOfTheWrongTypeIsNoCrash) {
+  broker_.Publish("cache/a", R"({"uri":"file:///a","key":null,"event":"created"})");
+  broker_.Publish("cache/b", R"({"uri":"file:///b","key":7})");
+  EXPECT_EQ(Run({}), kExitInterrupted);
+  EXPECT_EQ(events_.size(), 2u);
+  EXPECT_EQ(broker_.pubacks.size(), 2u);
+}
+
+TEST_F(MqttWatchTest, TheFirstConnectionSubscribesEvenToASessionTheBrokerKept) {
+  // An earlier run's session, with other filters or a subscription cut short: this run's
+  // filters are subscribed; a reconnect within the run is not.
+  broker_.session_exists = true;
+  broker_.Publish("cache/a", "/cache/a");
+  broker_.fail_next_puback = true;
+  EXPECT_EQ(Run({}), kExitInterrupted);
+  EXPECT_EQ(broker_.connects, 2);
+  EXPECT_EQ(broker_.subscribes, 1);
+}
+
+TEST_F(MqttWatchTest, ASessionThatEndsAsSoonAsItOpensIsRetriedWithBackoff) {
+  // Another client taking over the same client id, say.
+  broker_.drop_after_connack = 2;
+  broker_.Publish("cache/a", "/cache/a");
+  EXPECT_EQ(Run({}), kExitInterrupted);
+  EXPECT_EQ(events_.size(), 1u);
+  EXPECT_EQ(clock_.sleeps, (std::vector<std::chrono::milliseconds>{
+                               std::chrono::milliseconds(500), std::chrono::milliseconds(1000)}));
+}
+
+TEST_F(MqttWatchTest, ARefusedClientIdEndsTheWatch) {
+  broker_.connack_code = 2;
+  EXPECT_EQ(Run({}), kExitFailure);
+  EXPECT_NE(Log().find("rejected the client id"), std::string::npos) << Log();
+}
+
 TEST_F(MqttWatchTest, AMessageSentAgainAfterALostPubackIsNotWrittenTwice) {
   broker_.Publish("cache/a", "/cache/a");
   broker_.fail_next_puback = true;
@@ -302,7 +377,8 @@ TEST(MqttWatchConfigTest, CredentialsComeFromTheEnvironmentAndTargetsShareOneBro
   auto anonymous = MakeMqttWatchConfig({"mqtt://localhost/a"}, "", MapEnvironment{});
   ASSERT_TRUE(anonymous.ok());
   EXPECT_TRUE(anonymous->session.clean_session);
-  EXPECT_TRUE(anonymous->session.client_id.starts_with("sluice-watch-"));
+  EXPECT_TRUE(anonymous->session.client_id.starts_with("sluicewatch"));
+  EXPECT_EQ(anonymous->session.client_id.size(), 23u) << "what every MQTT 3.1.1 broker accepts";
   EXPECT_FALSE(anonymous->session.username);
 
   EXPECT_FALSE(MakeMqttWatchConfig({"mqtt://a/x", "mqtt://b/y"}, "", MapEnvironment{}).ok());
