@@ -37,18 +37,12 @@ class MqttPublishTest : public ::testing::Test {
     testing::RemoveTree(dir_);
   }
 
-  std::map<std::string, std::string> Env(std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> Env(const std::map<std::string, std::string>& extra = {}) {
     const char* path = std::getenv("PATH");
-    std::map<std::string, std::string> env = {
-        {"HOME", dir_},
-        {"AWS_CONFIG_FILE", dir_ + "/none"},
-        {"AWS_REGION", ""},
-        {"SLUICE_MQTT_USERNAME", ""},
-        {"SLUICE_MQTT_PASSWORD", ""},
-        {"SSL_CERT_FILE", ""},
-        {"DIR", dir_},
-        {"PATH", std::string(SLUICE_BIN_DIR) + ":" + (path ? path : "/usr/bin:/bin")}};
-    for (auto& [k, v] : extra) env[k] = v;
+    auto env = testing::MqttClientEnv(
+        dir_, {{"DIR", dir_},
+               {"PATH", std::string(SLUICE_BIN_DIR) + ":" + (path ? path : "/usr/bin:/bin")}});
+    for (const auto& [k, v] : extra) env[k] = v;
     return env;
   }
 

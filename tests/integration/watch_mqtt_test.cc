@@ -34,16 +34,8 @@ class MqttWatchTest : public ::testing::Test {
     testing::RemoveTree(dir_);
   }
 
-  // No AWS settings: MQTT needs none.
-  std::map<std::string, std::string> Env(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> env = {{"HOME", dir_},
-                                              {"AWS_CONFIG_FILE", dir_ + "/none"},
-                                              {"AWS_REGION", ""},
-                                              {"SLUICE_MQTT_USERNAME", ""},
-                                              {"SLUICE_MQTT_PASSWORD", ""},
-                                              {"SSL_CERT_FILE", ""}};
-    for (auto& [k, v] : extra) env[k] = v;
-    return env;
+  std::map<std::string, std::string> Env(const std::map<std::string, std::string>& extra = {}) {
+    return testing::MqttClientEnv(dir_, extra);
   }
 
   ToolRun& Watch(const std::vector<std::string>& args,

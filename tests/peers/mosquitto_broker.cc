@@ -32,6 +32,18 @@ std::string Quote(const std::string& s) {
 
 }  // namespace
 
+std::map<std::string, std::string> MqttClientEnv(const std::string& dir,
+                                                 const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env = {{"HOME", dir},
+                                            {"AWS_CONFIG_FILE", dir + "/none"},
+                                            {"AWS_REGION", ""},
+                                            {"SLUICE_MQTT_USERNAME", ""},
+                                            {"SLUICE_MQTT_PASSWORD", ""},
+                                            {"SSL_CERT_FILE", ""}};
+  for (const auto& [k, v] : extra) env[k] = v;
+  return env;
+}
+
 std::unique_ptr<MosquittoBroker> MosquittoBroker::Start(const Options& options) {
   for (const char* program : {"mosquitto", "mosquitto_pub", "mosquitto_passwd"}) {
     if (!OnPath(program) && access((std::string("/usr/sbin/") + program).c_str(), X_OK) != 0) {

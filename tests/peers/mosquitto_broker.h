@@ -6,6 +6,7 @@
 // how to install it.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,11 @@
 #include "tests/support/child_process.h"
 
 namespace sluice::testing {
+
+// The environment of an MQTT client run from a test: no AWS settings (MQTT needs none), no
+// MQTT credentials or CA file from the developer's shell, HOME in `dir`; `extra` on top.
+std::map<std::string, std::string> MqttClientEnv(const std::string& dir,
+                                                 const std::map<std::string, std::string>& extra = {});
 
 class MosquittoBroker {
  public:
